@@ -1,0 +1,1 @@
+// placeholder: the control plane entry point is built by the foundation work

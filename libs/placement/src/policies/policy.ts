@@ -1,0 +1,66 @@
+/**
+ * The contract between the placement engine and its named scoring policies.
+ *
+ * A policy sees one node's free resources and one pod's demand and returns a score
+ * (higher is better) plus the GPUs it would use. It must be a pure function of its
+ * arguments: the engine caches scores per distinct node state, which is what lets it
+ * score every feasible node (no sampling) at campus scale.
+ */
+
+/** Free resources of one node as a policy sees them. */
+export interface NodeResources {
+  readonly gpuProduct: string;
+  /** Free share of each GPU by index, 0..1000 milli-GPU. */
+  readonly gpuFreeMilli: readonly number[];
+  readonly cpuFreeMilli: number;
+  readonly memoryFreeMiB: number;
+  readonly cpuCapacityMilli: number;
+  readonly memoryCapacityMiB: number;
+}
+
+/** What one pod asks for. */
+export interface PodDemand {
+  readonly cpuMilli: number;
+  readonly memoryMiB: number;
+  /** Number of GPUs: whole GPUs when gpuMilli is 1000, else 1 (a fraction) or 0 (CPU-only). */
+  readonly gpuCount: number;
+  /** Share of each requested GPU: 1000 for whole GPUs, 1..999 for a fraction, 0 for none. */
+  readonly gpuMilli: number;
+  /** Allowed GPU products; null means any. */
+  readonly allowedProducts: readonly string[] | null;
+}
+
+/** A pod shape and how often it occurs in the workload (FGD's "typical pods"). */
+export interface WorkloadShape {
+  readonly demand: PodDemand;
+  /** Relative frequency; weights need not sum to 1. */
+  readonly weight: number;
+}
+
+/** Power at the node: the tightest headroom over the node and every ancestor scope. */
+export interface PowerView {
+  /** min over node and ancestors of (budget - placed predicted watts), before this pod. */
+  readonly headroomWatts: number;
+  /** Budget of the scope where that minimum is found. */
+  readonly budgetWatts: number;
+  /** Predicted watts this pod adds. */
+  readonly podWatts: number;
+}
+
+export interface PolicyContext {
+  /** Typical pods of the workload; policies that do not need it ignore it. */
+  readonly workload: readonly WorkloadShape[];
+}
+
+export interface ScoringPolicy {
+  readonly name: string;
+  /** True when score() reads `power`; the engine then cannot share one score across nodes in different power states. */
+  readonly powerAware: boolean;
+  /**
+   * The GPU indices this policy would give the pod on this node, or null if the pod does not
+   * fit (GPU shares, CPU, memory; product is filtered before). Empty array for a CPU-only pod.
+   */
+  assignGpus(node: NodeResources, pod: PodDemand, ctx: PolicyContext): number[] | null;
+  /** Score of placing pod on node with those GPUs; higher is better. Finite number. */
+  score(node: NodeResources, pod: PodDemand, gpus: readonly number[], ctx: PolicyContext, power: PowerView): number;
+}
