@@ -1,0 +1,4 @@
+export * from './model-deployment.schema';
+export * from './validate';
+export * from './crd';
+export * from './pod-annotations';

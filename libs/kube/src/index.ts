@@ -1,0 +1,13 @@
+export * from './backoff';
+export { ClusterConnection, KubeConfigError, type KubeConfigSource, type RawRequest } from './cluster-connection';
+export * from './event-recorder';
+export * from './kube-errors';
+export * from './kube-logger';
+export * from './kube-objects';
+export * from './lease-leader-election';
+export * from './model-deployment-client';
+export * from './pod-binder';
+export * from './pod-client';
+export * from './pod-eviction';
+export * from './resource-informer';
+export * from './switchyard-cluster';
