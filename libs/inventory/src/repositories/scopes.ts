@@ -1,0 +1,200 @@
+/**
+ * The power scope tree with its aggregates, in two set-based queries whatever the size
+ * (scopes with their active override; per-rack sums of the per-node totals that triggers keep
+ * in `nodes`), rolled up in memory: the campus (4,141 scopes, 15,000 nodes, 120,000 GPUs) sums
+ * 15,000 rows per call, never the GPUs or the allocations.
+ */
+import type { Database } from '../database';
+import { mapped, NotFoundError } from '../errors';
+import { isUuid } from '../ids';
+
+export type ScopeKind = 'site' | 'hall' | 'row' | 'rack';
+
+export interface ActiveOverride {
+  readonly id: string;
+  readonly watts: number;
+  readonly endsAt: Date;
+  readonly reason: string;
+}
+
+export interface ScopeSummary {
+  readonly id: string;
+  readonly kind: ScopeKind;
+  readonly name: string;
+  readonly path: string;
+  readonly parentId: string | null;
+  readonly capacityWatts: number;
+  readonly oversubscriptionRatio: number;
+  /** The lowest active override, if any. */
+  readonly activeOverride: ActiveOverride | null;
+  /** floor(capacity x oversubscription), lowered to the active override's watts. */
+  readonly effectiveBudgetWatts: number;
+  /** Sum of the predicted watts of the allocations on nodes inside the scope. */
+  readonly allocatedWatts: number;
+  readonly nodes: number;
+  readonly gpusTotal: number;
+  /** Sum of allocated shares in milli-GPU (a GPU shared by two pods at 500 counts 1000). */
+  readonly gpusAllocatedMilli: number;
+  /** GPUs with any allocation. */
+  readonly gpusBusy: number;
+}
+
+export interface ScopeTreeNode extends ScopeSummary {
+  readonly children: ScopeTreeNode[];
+}
+
+/** The budget rule of the power model, in one place. */
+export function effectiveBudget(
+  capacityWatts: number,
+  oversubscriptionRatio: number,
+  overrideWatts: number | null,
+): number {
+  const nominal = Math.floor(capacityWatts * oversubscriptionRatio);
+  return overrideWatts === null ? nominal : Math.min(nominal, overrideWatts);
+}
+
+interface ScopeRow {
+  id: string;
+  kind: ScopeKind;
+  name: string;
+  path: string;
+  parent_id: string | null;
+  capacity_watts: number;
+  oversubscription_ratio: number;
+}
+
+interface OverrideRow {
+  scope_id: string;
+  id: string;
+  watts: number;
+  ends_at: Date;
+  reason: string;
+}
+
+interface RackRow {
+  rack_id: string;
+  nodes: number;
+  gpus_total: number;
+  gpus_allocated_milli: number;
+  gpus_busy: number;
+  allocated_watts: number;
+}
+
+const KIND_DEPTH: Record<ScopeKind, number> = { site: 0, hall: 1, row: 2, rack: 3 };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export class ScopeRepository {
+  /** The scope rows change only when a topology is imported; kept with the fingerprint they had. */
+  private cached: { fingerprint: string; rows: ScopeRow[] } | undefined;
+
+  constructor(private readonly database: Database) {}
+
+  /**
+   * The scope rows, re-read only when their fingerprint changes. Every write of a row gives it a
+   * new xmin, so count + sum of row-version hashes changes with any insert, update or delete, by
+   * this process or another one; computing it scans 4,141 narrow rows but sends one back.
+   */
+  private async scopeRows(): Promise<ScopeRow[]> {
+    const [{ fingerprint }] = await this.database.read<{ fingerprint: string }>(
+      `SELECT count(*)::text || ':' || coalesce(sum(hashtext(xmin::text || ctid::text)::bigint), 0)::text AS fingerprint FROM scopes`,
+    );
+    if (this.cached?.fingerprint === fingerprint) return this.cached.rows;
+    const rows = await this.database.read<ScopeRow>(
+      `SELECT id, kind::text AS kind, name, path, parent_id, capacity_watts, oversubscription_ratio
+       FROM scopes ORDER BY path COLLATE "C"`,
+    );
+    this.cached = { fingerprint, rows };
+    return rows;
+  }
+
+  /** Every site as a tree, children ordered by name. */
+  async tree(now: Date = new Date()): Promise<ScopeTreeNode[]> {
+    const summaries = await this.summaries(now);
+    const byId = new Map<string, ScopeTreeNode>();
+    for (const summary of summaries) byId.set(summary.id, { ...summary, children: [] });
+    const roots: ScopeTreeNode[] = [];
+    for (const node of byId.values()) {
+      const parent = node.parentId ? byId.get(node.parentId) : undefined;
+      if (parent) parent.children.push(node);
+      else roots.push(node);
+    }
+    return roots;
+  }
+
+  /** Every scope with its aggregates, flat, ordered by path (parents before children). */
+  async summaries(now: Date = new Date()): Promise<ScopeSummary[]> {
+    // Straight through the driver: decoding 4,141 rows through Prisma's raw query path takes
+    // about three times as long as the query itself.
+    const [scopes, overrides, racks] = await mapped(() =>
+      Promise.all([
+        this.scopeRows(),
+        this.database.read<OverrideRow>(
+          `SELECT DISTINCT ON (b.scope_id) b.scope_id, b.id, b.watts, b.ends_at, b.reason FROM budget_overrides b
+           WHERE b.cancelled_at IS NULL AND b.starts_at <= $1 AND b.ends_at > $1
+           ORDER BY b.scope_id, b.watts, b.ends_at`,
+          [now],
+        ),
+        // Per-rack sums of the node totals the triggers keep; each fits int4 (a rack holds a few nodes).
+        this.database.read<RackRow>(
+          `SELECT rack_id, count(*)::int AS nodes, sum(gpu_count)::int AS gpus_total, sum(allocated_milli)::int AS gpus_allocated_milli,
+                  sum(busy_gpus)::int AS gpus_busy, sum(allocated_watts)::int AS allocated_watts
+           FROM nodes GROUP BY rack_id`,
+        ),
+      ]),
+    );
+    const activeOverrides = new Map(overrides.map((o) => [o.scope_id, o]));
+    const totals = new Map(racks.map((r) => [r.rack_id, r]));
+    const summaries: Array<Mutable<ScopeSummary>> = scopes.map((row) => {
+      const rack = totals.get(row.id);
+      const override = activeOverrides.get(row.id);
+      return {
+        id: row.id,
+        kind: row.kind,
+        name: row.name,
+        path: row.path,
+        parentId: row.parent_id,
+        capacityWatts: row.capacity_watts,
+        oversubscriptionRatio: row.oversubscription_ratio,
+        activeOverride: override
+          ? { id: override.id, watts: override.watts, endsAt: override.ends_at, reason: override.reason }
+          : null,
+        effectiveBudgetWatts: effectiveBudget(row.capacity_watts, row.oversubscription_ratio, override?.watts ?? null),
+        allocatedWatts: rack?.allocated_watts ?? 0,
+        nodes: rack?.nodes ?? 0,
+        gpusTotal: rack?.gpus_total ?? 0,
+        gpusAllocatedMilli: rack?.gpus_allocated_milli ?? 0,
+        gpusBusy: rack?.gpus_busy ?? 0,
+      };
+    });
+    // Roll up deepest first (racks into rows, rows into halls, halls into sites).
+    const byId = new Map(summaries.map((s) => [s.id, s]));
+    const deepestFirst = [...summaries].sort((a, b) => KIND_DEPTH[b.kind] - KIND_DEPTH[a.kind]);
+    for (const child of deepestFirst) {
+      const parent = child.parentId ? byId.get(child.parentId) : undefined;
+      if (!parent) continue;
+      parent.allocatedWatts += child.allocatedWatts;
+      parent.nodes += child.nodes;
+      parent.gpusTotal += child.gpusTotal;
+      parent.gpusAllocatedMilli += child.gpusAllocatedMilli;
+      parent.gpusBusy += child.gpusBusy;
+    }
+    return summaries;
+  }
+
+  /** One scope with its aggregates and its direct children. */
+  async get(id: string, now: Date = new Date()): Promise<ScopeSummary & { children: ScopeSummary[] }> {
+    if (!isUuid(id)) throw new NotFoundError('scope', id);
+    const summaries = await this.summaries(now);
+    const scope = summaries.find((s) => s.id === id);
+    if (!scope) throw new NotFoundError('scope', id);
+    return { ...scope, children: summaries.filter((s) => s.parentId === id) };
+  }
+
+  async findByPath(path: string): Promise<{ id: string; kind: ScopeKind; path: string } | undefined> {
+    const row = await mapped(() =>
+      this.database.prisma.scope.findUnique({ where: { path }, select: { id: true, kind: true, path: true } }),
+    );
+    return row ?? undefined;
+  }
+}
