@@ -63,4 +63,12 @@ export interface ScoringPolicy {
   assignGpus(node: NodeResources, pod: PodDemand, ctx: PolicyContext): number[] | null;
   /** Score of placing pod on node with those GPUs; higher is better. Finite number. */
   score(node: NodeResources, pod: PodDemand, gpus: readonly number[], ctx: PolicyContext, power: PowerView): number;
+  /**
+   * Optional, for powerAware policies: [lowest, highest] score() can return for this node,
+   * pod and GPUs over every PowerView. The engine caches it per node state and scores node
+   * by node only the states whose highest can still beat the best found, so a policy whose
+   * power term is a bounded adjustment stays fast at campus scale. A bound that is wrong
+   * makes decisions differ from the brute-force reference (tests catch it).
+   */
+  scoreBounds?(node: NodeResources, pod: PodDemand, gpus: readonly number[], ctx: PolicyContext): readonly [number, number];
 }

@@ -1,0 +1,174 @@
+import fc from 'fast-check';
+import { PlacementEngine } from './engine';
+import { PlacementInputError } from './errors';
+import { checkInvariants, countViolations } from './invariants';
+import type { ReplicaRequest } from './model';
+import { bestfitScore } from './policies/bestfit';
+import type { PolicyContext, ScoringPolicy } from './policies/policy';
+import { policyByName, policyNames } from './policies/registry';
+import { planPreemption, preempt } from './preemption';
+import { referencePlace } from './reference';
+import { arbCluster, arbOp, withIds, type Op } from './testing/random';
+
+/** A power-aware test policy: best fit, then the node whose tightest scope is left fullest (packs watts). */
+const powerPack: ScoringPolicy = {
+  name: 'powerpack',
+  powerAware: true,
+  assignGpus: (node, pod, ctx) => policyByName('bestfit').assignGpus(node, pod, ctx),
+  score: (node, pod, gpus, _ctx, power) =>
+    bestfitScore(node, pod, gpus) + 10 * (1 - (power.headroomWatts - power.podWatts) / Math.max(1, power.budgetWatts)),
+};
+
+const WORKLOAD: PolicyContext = {
+  workload: [
+    { demand: { cpuMilli: 4000, memoryMiB: 1024, gpuCount: 1, gpuMilli: 1000, allowedProducts: null }, weight: 0.5 },
+    { demand: { cpuMilli: 1000, memoryMiB: 1024, gpuCount: 1, gpuMilli: 500, allowedProducts: null }, weight: 0.3 },
+    { demand: { cpuMilli: 16000, memoryMiB: 1024, gpuCount: 4, gpuMilli: 1000, allowedProducts: ['A'] }, weight: 0.2 },
+  ],
+};
+
+/** The same with scoreBounds, so the engine prunes node states that cannot win. */
+const powerPackBounded: ScoringPolicy = {
+  ...powerPack,
+  name: 'powerpack-bounded',
+  scoreBounds: (node, pod, gpus) => [bestfitScore(node, pod, gpus), bestfitScore(node, pod, gpus) + 10],
+};
+
+const POLICIES: ScoringPolicy[] = [...policyNames().map((n) => policyByName(n)), powerPack, powerPackBounded];
+
+/** How often placements succeeded and failed over a run, so the property cannot pass on an empty diet. */
+const outcomes = { placed: 0, unplaced: 0, gangsPlaced: 0, capped: 0 };
+
+function overBudgetLoads(e: PlacementEngine): Map<string, number> {
+  return new Map(e.overBudget().map((o) => [`${o.kind}:${o.scopeId}`, o.loadWatts]));
+}
+
+/** Runs one op on the engine and checks it against the reference and the hard constraints. */
+function runOp(e: PlacementEngine, op: Op, id: string, policy: ScoringPolicy, ctx: PolicyContext): void {
+  const choice = { policy, context: ctx };
+  const before = overBudgetLoads(e);
+  const snap = JSON.stringify(e.snapshot());
+  switch (op.kind) {
+    case 'place': {
+      const req = withIds(id, op.replica);
+      let expected: ReturnType<typeof referencePlace> | PlacementInputError;
+      try {
+        expected = referencePlace(e.currentCluster(), e.snapshot(), req, policy, ctx);
+      } catch (err) {
+        if (!(err instanceof PlacementInputError)) throw err;
+        expected = err;
+      }
+      if (expected instanceof PlacementInputError) {
+        expect(() => e.place(req, choice)).toThrow(PlacementInputError);
+        expect(JSON.stringify(e.snapshot())).toBe(snap);
+        return;
+      }
+      const got = e.place(req, choice);
+      outcomes[got.placed ? 'placed' : 'unplaced']++;
+      if (got.placed && got.pods.length > 1) outcomes.gangsPlaced++;
+      if (got.placed && got.pods.some((p) => p.powerLimitWatts !== null)) outcomes.capped++;
+      expect(got.placed).toBe(expected.placed);
+      if (got.placed && expected.placed) {
+        expect(got.pods).toEqual(expected.pods);
+        expect(got.score).toBe(expected.score);
+      }
+      if (!got.placed) {
+        expect(JSON.stringify(e.snapshot())).toBe(snap);
+        expect(got.explanation.message).toMatch(/^0\/\d+ nodes fit/);
+      }
+      break;
+    }
+    case 'release': {
+      const ids = [...e.placedReplicas.keys()];
+      if (ids.length > 0) e.release(ids[op.pick % ids.length]);
+      break;
+    }
+    case 'budget': {
+      const scopes = e.currentCluster().scopes;
+      const s = scopes[op.scope % scopes.length];
+      const over = e.applyBudgetChange({ scopeId: s.id, overrideWatts: op.watts });
+      expect(over).toEqual(e.overBudget());
+      return; // a budget cut may put scopes over budget: that is reported, not a placement violation
+    }
+    case 'condition': {
+      const nodes = e.currentCluster().nodes;
+      e.setNodeCondition(nodes[op.node % nodes.length].id, { schedulable: op.up });
+      break;
+    }
+    case 'preempt': {
+      const req: ReplicaRequest = withIds(id, op.replica);
+      let plan;
+      try {
+        plan = planPreemption(e, req, choice);
+      } catch (err) {
+        if (!(err instanceof PlacementInputError)) throw err;
+        expect(JSON.stringify(e.snapshot())).toBe(snap);
+        return;
+      }
+      expect(JSON.stringify(e.snapshot())).toBe(snap);
+      if (plan === null) break;
+      const priorities = new Map([...e.placedReplicas].map(([rid, r]) => [rid, r.valid.priority]));
+      for (const v of plan.victims) expect(priorities.get(v)!).toBeLessThan(req.priority ?? 0);
+      const done = preempt(e, req, choice);
+      expect(done?.result.placed).toBe(true);
+      break;
+    }
+  }
+  // Placing never adds load to a scope that is over budget, and never puts one over.
+  for (const [k, load] of overBudgetLoads(e)) {
+    expect(before.has(k)).toBe(true);
+    expect(load).toBeLessThanOrEqual(before.get(k)!);
+  }
+}
+
+describe('PlacementEngine properties', () => {
+  it('equals the brute-force reference, keeps indexes consistent and never breaks a hard constraint', () => {
+    fc.assert(
+      fc.property(
+        arbCluster,
+        fc.array(arbOp, { minLength: 1, maxLength: 30 }),
+        fc.nat(POLICIES.length - 1),
+        (cluster, ops, pi) => {
+          const policy = POLICIES[pi];
+          const e = new PlacementEngine(cluster, { policy, context: WORKLOAD });
+          ops.forEach((op, i) => {
+            runOp(e, op, `r${i}`, policy, WORKLOAD);
+            expect(checkInvariants(e)).toEqual([]);
+            const v = countViolations(e).details.filter((d) => !/power/.test(d));
+            expect(v).toEqual([]);
+          });
+        },
+      ),
+      { numRuns: 250 },
+    );
+    expect(outcomes.placed).toBeGreaterThan(200);
+    expect(outcomes.unplaced).toBeGreaterThan(50);
+    expect(outcomes.gangsPlaced).toBeGreaterThan(20);
+    expect(outcomes.capped).toBeGreaterThan(20);
+  });
+
+  it('a forked copy decides like the original and leaves it untouched', () => {
+    fc.assert(
+      fc.property(arbCluster, fc.array(arbOp, { minLength: 1, maxLength: 15 }), (cluster, ops) => {
+        const e = new PlacementEngine(cluster);
+        ops.forEach((op, i) => {
+          if (op.kind !== 'place') return;
+          try {
+            e.place(withIds(`r${i}`, op.replica));
+          } catch (err) {
+            if (!(err instanceof PlacementInputError)) throw err;
+          }
+        });
+        const snap = JSON.stringify(e.snapshot());
+        const f = e.fork();
+        const req = withIds('probe', {
+          pods: [{ cpuMilli: 1000, memoryMiB: 1024, gpuCount: 1, gpuMilli: 1000, wattsPerGpu: 300 }],
+        });
+        const a = f.place(req);
+        expect(JSON.stringify(e.snapshot())).toBe(snap);
+        expect(e.place(req)).toEqual(a);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

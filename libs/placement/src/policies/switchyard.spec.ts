@@ -1,0 +1,179 @@
+import fc from 'fast-check';
+import { fragmentation, headroomLeftShare, productScarcity, switchyardPolicy } from './switchyard';
+import type { NodeResources, PodDemand, PowerView, WorkloadShape } from './policy';
+
+const pod = (gpuMilli: number, gpuCount = gpuMilli === 0 ? 0 : 1, cpuMilli = 1000, memoryMiB = 1024): PodDemand => ({
+  cpuMilli,
+  memoryMiB,
+  gpuCount,
+  gpuMilli,
+  allowedProducts: null,
+});
+const node = (
+  gpuFreeMilli: number[],
+  cpuFreeMilli = 32000,
+  memoryFreeMiB = 65536,
+  cpuCapacityMilli = 32000,
+): NodeResources => ({
+  gpuProduct: 'T4',
+  gpuFreeMilli,
+  cpuFreeMilli,
+  memoryFreeMiB,
+  cpuCapacityMilli,
+  memoryCapacityMiB: 65536,
+});
+const noPower: PowerView = {
+  headroomWatts: Number.POSITIVE_INFINITY,
+  budgetWatts: Number.POSITIVE_INFINITY,
+  podWatts: 0,
+};
+const workload: WorkloadShape[] = [
+  { demand: pod(500, 1, 4000, 8192), weight: 0.5 },
+  { demand: pod(1000, 1, 8000, 16384), weight: 0.5 },
+];
+const ctx = { workload };
+
+describe('switchyard fragmentation', () => {
+  it.each([
+    [
+      'memory-aware: a node without memory for the typical pods is all fragment',
+      true,
+      node([1000, 1000], 32000, 4096),
+      2000,
+    ],
+    ['FGD view of the same node sees no fragment', false, node([1000, 1000], 32000, 4096), 0],
+    ['CPU counts in both views', true, node([1000, 1000], 2000), 2000],
+    ['partial GPU: fragment for the whole-GPU pods only', true, node([1000, 300]), 300],
+  ])('%s', (_name, memoryAware, n, expected) => {
+    expect(fragmentation(n, workload, memoryAware)).toBeCloseTo(expected, 9);
+  });
+});
+
+describe('switchyard policy', () => {
+  const policy = switchyardPolicy();
+
+  it.each([
+    ['the GPU the share fills exactly', [1000, 500, 700], pod(500), [1]],
+    ['equal fragmentation: the fullest GPU that fits', [1000, 900, 800], pod(100, 1, 0, 0), [2]],
+    ['whole GPUs: the first free ones', [500, 1000, 1000], pod(1000, 2), [1, 2]],
+    ['CPU-only', [1000], pod(0), []],
+    ['does not fit', [400, 300], pod(500), null],
+  ])('assignGpus: %s', (_name, free, p, expected) => {
+    expect(policy.assignGpus(node(free), p, ctx)).toEqual(expected);
+  });
+
+  it('among nodes within one fragmentation point, packs the one already more used', () => {
+    const p = pod(1000, 1, 1000, 1024);
+    const busy = node([0, 0, 1000, 1000], 16000);
+    const idle = node([1000, 1000, 1000, 1000], 32000);
+    const sBusy = policy.score(busy, p, policy.assignGpus(busy, p, ctx)!, ctx, noPower);
+    const sIdle = policy.score(idle, p, policy.assignGpus(idle, p, ctx)!, ctx, noPower);
+    expect(Math.trunc(sBusy)).toBe(Math.trunc(sIdle));
+    expect(sBusy).toBeGreaterThan(sIdle);
+  });
+
+  it('power: prefers the scope left with the least unused headroom when a budget binds', () => {
+    const n = node([1000, 1000]);
+    const p = pod(1000);
+    const gpus = policy.assignGpus(n, p, ctx)!;
+    const tight = policy.score(n, p, gpus, ctx, { headroomWatts: 800, budgetWatts: 10000, podWatts: 700 });
+    const roomy = policy.score(n, p, gpus, ctx, { headroomWatts: 9000, budgetWatts: 10000, podWatts: 700 });
+    expect(tight).toBeGreaterThan(roomy);
+  });
+
+  it('power: without a binding budget the power term is the same for every node', () => {
+    expect(headroomLeftShare(noPower)).toBe(0);
+    expect(headroomLeftShare({ headroomWatts: 1e15, budgetWatts: 1e15, podWatts: 0 })).toBe(0);
+    expect(headroomLeftShare({ headroomWatts: 3000, budgetWatts: 10000, podWatts: 1000 })).toBeCloseTo(0.2, 12);
+  });
+
+  it('scores from a mutated node object are recomputed, not remembered', () => {
+    const free = [1000, 1000];
+    const n = { ...node(free), gpuFreeMilli: free };
+    const p = pod(500);
+    const first = policy.score(n, p, [0], ctx, noPower);
+    free[1] = 500;
+    const second = policy.score(n, p, [0], ctx, noPower);
+    expect(second).not.toBe(first);
+    expect(second).toBe(switchyardPolicy().score(node([1000, 500]), p, [0], ctx, noPower));
+  });
+
+  it('assigns only GPUs with room, exactly when the pod fits, and scores finitely', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 32000 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 999 }), fc.constant(1000)),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 16000 }),
+        (free, cpuFree, milli, count, cpu) => {
+          const p = pod(milli, milli === 0 ? 0 : milli < 1000 ? 1 : count, cpu, 0);
+          const n = node(free, cpuFree);
+          const gpus = policy.assignGpus(n, p, ctx);
+          const fits = cpu <= cpuFree && free.filter((f) => f >= milli).length >= p.gpuCount;
+          expect(gpus !== null).toBe(fits);
+          if (gpus === null) return;
+          expect(gpus).toHaveLength(p.gpuCount);
+          expect(new Set(gpus).size).toBe(gpus.length);
+          for (const g of gpus) expect(free[g]).toBeGreaterThanOrEqual(milli);
+          expect(
+            Number.isFinite(policy.score(n, p, gpus, ctx, { headroomWatts: 5000, budgetWatts: 8000, podWatts: 300 })),
+          ).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('keeps products that restricted pods need for them', () => {
+    const restricted: WorkloadShape[] = [
+      ...workload,
+      { demand: { ...pod(1000), allowedProducts: ['T4'] }, weight: 0.2 },
+      { demand: { ...pod(1000), allowedProducts: ['T4', 'A10'] }, weight: 0.2 },
+    ];
+    const scarcity = productScarcity(restricted);
+    expect(scarcity.get('T4')).toBe(1);
+    expect(scarcity.get('A10')).toBeCloseTo(1 / 3, 12);
+    expect(scarcity.has('G2')).toBe(false);
+    const rctx = { workload: restricted };
+    const on = (product: string, p: PodDemand) => {
+      const n = { ...node([1000, 1000]), gpuProduct: product };
+      return policy.score(n, p, policy.assignGpus(n, p, rctx)!, rctx, noPower);
+    };
+    // An unrestricted pod prefers the product nobody else needs; a restricted one is not pushed away.
+    expect(on('G2', pod(1000))).toBeGreaterThan(on('T4', pod(1000)));
+    const onlyT4 = { ...pod(1000), allowedProducts: ['T4'] };
+    expect(on('T4', onlyT4)).toBe(
+      switchyardPolicy({ scarcityWeight: 0 }).score(
+        { ...node([1000, 1000]), gpuProduct: 'T4' },
+        onlyT4,
+        [0],
+        rctx,
+        noPower,
+      ),
+    );
+    expect(productScarcity(workload).size).toBe(0);
+  });
+
+  it('scoreBounds brackets the score over every power view', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -5000, max: 20000 }),
+        fc.integer({ min: 1, max: 20000 }),
+        fc.integer({ min: 0, max: 3000 }),
+        (headroom, budget, watts) => {
+          const n = node([1000, 400]);
+          const p = pod(500);
+          const gpus = policy.assignGpus(n, p, ctx)!;
+          const [lo, hi] = policy.scoreBounds!(n, p, gpus, ctx);
+          const s = policy.score(n, p, gpus, ctx, {
+            headroomWatts: Math.min(headroom, budget),
+            budgetWatts: budget,
+            podWatts: watts,
+          });
+          expect(s).toBeGreaterThanOrEqual(lo);
+          expect(s).toBeLessThanOrEqual(hi);
+        },
+      ),
+    );
+  });
+});
