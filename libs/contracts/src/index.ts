@@ -1,0 +1,3 @@
+export * from './topology';
+export * from './api';
+export * from './model-deployment';
