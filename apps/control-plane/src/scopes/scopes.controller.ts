@@ -1,0 +1,34 @@
+import { Controller, Header, Inject } from '@nestjs/common';
+import { Inventory, type ScopeSummary } from '@switchyard/inventory';
+import { CoalescedRead, MutationClock } from '../http/coalesced-read';
+import { Endpoint, Input } from '../http/endpoint';
+import { type RouteInput } from '../http/route-spec';
+import { scopeRoutes as routes } from './scopes.routes';
+
+@Controller()
+export class ScopesController {
+  /**
+   * The campus tree is the most expensive read (4,000 scopes, 1.6 MB of JSON): dashboards polling
+   * it at once share one query and one serialisation.
+   */
+  private readonly sharedTree: CoalescedRead<string>;
+
+  constructor(
+    @Inject(Inventory) private readonly inventory: Inventory,
+    @Inject(MutationClock) clock: MutationClock,
+  ) {
+    this.sharedTree = new CoalescedRead(async () => JSON.stringify({ items: await inventory.scopes.tree() }), clock);
+  }
+
+  /** `{ items: ScopeTreeNode[] }`, already serialised. */
+  @Endpoint(routes.tree)
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  tree(): Promise<string> {
+    return this.sharedTree.get();
+  }
+
+  @Endpoint(routes.get)
+  get(@Input() { params }: RouteInput<typeof routes.get>): Promise<ScopeSummary & { children: ScopeSummary[] }> {
+    return this.inventory.scopes.get(params.id);
+  }
+}

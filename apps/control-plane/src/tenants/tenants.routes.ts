@@ -1,0 +1,70 @@
+import {
+  API_PREFIX,
+  idParamsSchema,
+  tenantCreateSchema,
+  tenantListQuerySchema,
+  tenantPageSchema,
+  tenantSchema,
+  tenantUpdateSchema,
+} from '@switchyard/contracts';
+import { defineRoute } from '../http/route-spec';
+
+const tag = 'tenants';
+
+export const tenantRoutes = {
+  list: defineRoute({
+    operationId: 'listTenants',
+    method: 'GET',
+    path: `${API_PREFIX}/tenants`,
+    tag,
+    summary: 'List tenants and their quotas, by name',
+    access: 'viewer',
+    query: tenantListQuerySchema,
+    success: { status: 200, description: 'A page of tenants', schema: tenantPageSchema },
+  }),
+  get: defineRoute({
+    operationId: 'getTenant',
+    method: 'GET',
+    path: `${API_PREFIX}/tenants/:id`,
+    tag,
+    summary: 'A tenant with its quotas and current usage',
+    access: 'viewer',
+    params: idParamsSchema,
+    success: { status: 200, description: 'The tenant', schema: tenantSchema },
+    problems: [404],
+  }),
+  create: defineRoute({
+    operationId: 'createTenant',
+    method: 'POST',
+    path: `${API_PREFIX}/tenants`,
+    tag,
+    summary: 'Create a tenant, optionally with GPU and power quotas',
+    access: 'operator',
+    body: tenantCreateSchema,
+    success: { status: 201, description: 'Created; Location names the tenant', schema: tenantSchema },
+    problems: [409],
+  }),
+  update: defineRoute({
+    operationId: 'updateTenant',
+    method: 'PATCH',
+    path: `${API_PREFIX}/tenants/:id`,
+    tag,
+    summary: 'Rename a tenant or change its quotas (null removes a quota)',
+    access: 'operator',
+    params: idParamsSchema,
+    body: tenantUpdateSchema,
+    success: { status: 200, description: 'The updated tenant', schema: tenantSchema },
+    problems: [404, 409],
+  }),
+  delete: defineRoute({
+    operationId: 'deleteTenant',
+    method: 'DELETE',
+    path: `${API_PREFIX}/tenants/:id`,
+    tag,
+    summary: 'Delete a tenant that has no deployments or allocations',
+    access: 'operator',
+    params: idParamsSchema,
+    success: { status: 204, description: 'Deleted' },
+    problems: [404, 409],
+  }),
+};

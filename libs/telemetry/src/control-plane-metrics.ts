@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  UNMATCHED_ROUTE,
+  httpRequestDurationSeconds,
+  httpRequestsTotal,
+  type CounterDefinition,
+  type GaugeDefinition,
+  type HistogramDefinition,
+} from './metric-definitions';
+
+export interface HttpRequestObservation {
+  method: string;
+  /** Route template such as `/api/v1/scopes/:id`; undefined when no route matched. */
+  route: string | undefined;
+  status: number;
+  durationSeconds: number;
+}
+
+/**
+ * The one metrics registry of a control-plane instance. Each instance gets its own registry
+ * (not prom-client's global one) so that several apps in one process, as in tests, never
+ * collide on metric registration.
+ */
+export class ControlPlaneMetrics {
+  readonly registry = new Registry();
+  private readonly httpRequests: Counter<string>;
+  private readonly httpDuration: Histogram<string>;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) {
+      // Standard `process_*` and `nodejs_*` names, unprefixed, so stock Node.js dashboards work.
+      collectDefaultMetrics({ register: this.registry });
+    }
+    this.httpRequests = this.counter(httpRequestsTotal);
+    this.httpDuration = this.histogram(httpRequestDurationSeconds);
+  }
+
+  observeHttpRequest(observation: HttpRequestObservation): void {
+    const labels = {
+      method: observation.method.toUpperCase(),
+      route: observation.route ?? UNMATCHED_ROUTE,
+      status: String(observation.status),
+    };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, observation.durationSeconds);
+  }
+
+  /** Prometheus text exposition of every metric in this registry. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  counter<L extends string>(definition: CounterDefinition<L>): Counter<L> {
+    return new Counter({
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...definition.labelNames],
+      registers: [this.registry],
+    });
+  }
+
+  histogram<L extends string>(definition: HistogramDefinition<L>): Histogram<L> {
+    return new Histogram({
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...definition.labelNames],
+      buckets: [...definition.buckets],
+      registers: [this.registry],
+    });
+  }
+
+  gauge<L extends string>(definition: GaugeDefinition<L>): Gauge<L> {
+    return new Gauge({
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...definition.labelNames],
+      registers: [this.registry],
+    });
+  }
+}
