@@ -1,0 +1,208 @@
+import { MAX_LIMIT, type Inventory, type TenantRecord } from '@switchyard/inventory';
+import type { ClusterInput, NodeInput, ScopeInput, TenantInput } from '@switchyard/placement';
+import type {
+  AllocationLedger,
+  AllocationRecord,
+  ClusterInventory,
+  CommitOutcome,
+} from '../scheduling/scheduling-ports';
+import type { GpuProductInfo, PriorityName } from '../scheduling/pod-request';
+
+/** Run `work` over items with at most `limit` in flight (the database pool's size). */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Prisma/database errors that mean "the database refused this row", as opposed to "the database is unreachable". */
+function isRefusal(error: unknown): boolean {
+  const name = (error as { name?: string })?.name ?? '';
+  return (
+    name === 'ConstraintViolationError' ||
+    name === 'NotFoundError' ||
+    name === 'ConflictError' ||
+    name === 'InvalidParameterError'
+  );
+}
+
+/**
+ * The allocation ledger over libs/inventory: each gang (or pod) commits in its own
+ * transaction, so the database's constraints refuse a double allocation or a share over
+ * 1000 milli for that group only; groups of a batch run in parallel on the pool.
+ */
+export class InventoryAllocationLedger implements AllocationLedger {
+  private tenantIds = new Map<string, string>();
+  private deploymentIds = new Map<string, string>();
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly parallelism = 8,
+  ) {}
+
+  /** Names to database ids for the allocations' tenant and deployment references. */
+  setReferences(refs: { tenants?: ReadonlyMap<string, string>; deployments?: ReadonlyMap<string, string> }): void {
+    if (refs.tenants) this.tenantIds = new Map(refs.tenants);
+    if (refs.deployments) this.deploymentIds = new Map(refs.deployments);
+  }
+
+  rememberDeployment(key: string, id: string): void {
+    this.deploymentIds.set(key, id);
+  }
+
+  async commit(records: readonly AllocationRecord[], groups: readonly (readonly number[])[]): Promise<CommitOutcome[]> {
+    const outcomes = new Map<string, CommitOutcome>();
+    let unreachable: unknown = null;
+    await inParallel(groups, this.parallelism, async (group) => {
+      const rows = group.map((i) => records[i]);
+      try {
+        await this.inventory.allocations.createGang(
+          rows.map((r) => ({
+            podUid: r.podUid,
+            podNamespace: r.podNamespace,
+            podName: r.podName,
+            nodeName: r.nodeName,
+            gpus: r.gpus.map((g) => ({ index: g.index, shareMilli: g.milli })),
+            predictedWatts: r.predictedWatts,
+            powerLimitWatts: r.powerLimitWatts,
+            priority: toDbPriority(r.priority),
+            tenantId: r.tenant ? (this.tenantIds.get(r.tenant) ?? null) : null,
+            deploymentId: r.deployment ? (this.deploymentIds.get(r.deployment) ?? null) : null,
+          })),
+        );
+        for (const r of rows) outcomes.set(r.podUid, { podUid: r.podUid, committed: true });
+      } catch (error) {
+        if (!isRefusal(error)) {
+          unreachable ??= error;
+          for (const r of rows)
+            outcomes.set(r.podUid, {
+              podUid: r.podUid,
+              committed: false,
+              reason: String((error as Error)?.message ?? error),
+            });
+          return;
+        }
+        for (const r of rows)
+          outcomes.set(r.podUid, { podUid: r.podUid, committed: false, reason: (error as Error).message });
+      }
+    });
+    // If nothing got through and the database is down, say so: the caller undoes and backs off.
+    if (unreachable && ![...outcomes.values()].some((o) => o.committed)) throw unreachable;
+    return records.map(
+      (r) => outcomes.get(r.podUid) ?? { podUid: r.podUid, committed: false, reason: 'not attempted' },
+    );
+  }
+
+  async markBound(podUids: readonly string[]): Promise<void> {
+    await inParallel(podUids, this.parallelism, async (uid) => {
+      try {
+        await this.inventory.allocations.markBound(uid);
+      } catch (error) {
+        if ((error as { name?: string })?.name !== 'NotFoundError') throw error; // released meanwhile
+      }
+    });
+  }
+
+  async release(podUids: readonly string[]): Promise<void> {
+    await inParallel(podUids, this.parallelism, async (uid) => {
+      await this.inventory.allocations.release(uid);
+    });
+  }
+
+  async list(): Promise<AllocationRecord[]> {
+    const rows = await this.inventory.allocations.all();
+    const tenantNames = new Map([...this.tenantIds].map(([name, id]) => [id, name]));
+    const deploymentKeys = new Map([...this.deploymentIds].map(([key, id]) => [id, key]));
+    return rows.map((r) => ({
+      podUid: r.podUid,
+      podNamespace: r.podNamespace,
+      podName: r.podName,
+      nodeName: r.nodeName,
+      gpus: r.gpus.map((g) => ({ index: g.index, uuid: g.uuid, milli: g.shareMilli })),
+      predictedWatts: r.predictedWatts,
+      powerLimitWatts: r.powerLimitWatts,
+      priority: fromDbPriority(r.priority),
+      tenant: r.tenantId ? (tenantNames.get(r.tenantId) ?? null) : null,
+      deployment: r.deploymentId ? (deploymentKeys.get(r.deploymentId) ?? null) : null,
+      state: r.state,
+    }));
+  }
+}
+
+function toDbPriority(p: PriorityName): 'critical' | 'high' | 'standard' | 'batch' | 'best_effort' {
+  return p === 'best-effort' ? 'best_effort' : p;
+}
+
+function fromDbPriority(p: string): PriorityName {
+  return p === 'best_effort' ? 'best-effort' : (p as PriorityName);
+}
+
+/**
+ * The engine's picture of the cluster from PostgreSQL: scopes with the budget in force now
+ * (overrides applied), nodes with GPUs (engine node id = Kubernetes node name), tenants with
+ * quotas, plus GPU UUIDs and the product catalog.
+ */
+export async function loadClusterInventory(
+  inventory: Inventory,
+  now: Date = new Date(),
+): Promise<ClusterInventory & { tenantIds: Map<string, string> }> {
+  const [summaries, snapshot, products, tenantItems] = await Promise.all([
+    inventory.scopes.summaries(now),
+    inventory.nodes.snapshot(),
+    inventory.gpuProducts.list(),
+    allTenants(inventory),
+  ]);
+  const scopes: ScopeInput[] = summaries.map((s) => ({
+    id: s.id,
+    kind: s.kind,
+    parentId: s.parentId,
+    capacityWatts: s.capacityWatts,
+    oversubscription: s.oversubscriptionRatio,
+    overrideWatts: s.activeOverride ? s.effectiveBudgetWatts : null,
+  }));
+  const nodes: NodeInput[] = snapshot.nodes.map((n) => ({
+    id: n.name,
+    scopeId: n.rackId,
+    cpuMilli: n.cpuMilli,
+    memoryMiB: n.memoryMiB,
+    idleWatts: n.idleWatts,
+    maxWatts: n.maxWatts,
+    ready: n.health !== 'unhealthy',
+    schedulable: n.schedulable,
+    gpuProduct: n.gpus[0]?.product ?? null,
+    gpus: n.gpus.map((g) => ({
+      memoryMiB: g.memoryMiB,
+      tdpWatts: g.tdpWatts,
+      minLimitWatts: g.minPowerLimitWatts,
+      maxLimitWatts: g.maxPowerLimitWatts,
+    })),
+  }));
+  const tenants: TenantInput[] = tenantItems.map((t) => ({
+    id: t.name,
+    gpuQuota: t.gpuQuota,
+    wattQuota: t.wattsQuota,
+  }));
+  const cluster: ClusterInput = { scopes, nodes, tenants };
+  const productMap = new Map<string, GpuProductInfo>(
+    products.map((p) => [p.name, { memoryMiB: p.memoryMiB, tdpWatts: p.tdpWatts }]),
+  );
+  return {
+    cluster,
+    gpuUuids: new Map(snapshot.nodes.map((n) => [n.name, n.gpus.map((g) => g.uuid)])),
+    products: productMap,
+    tenantIds: new Map(tenantItems.map((t) => [t.name, t.id])),
+  };
+}
+
+async function allTenants(inventory: Inventory): Promise<TenantRecord[]> {
+  const out: TenantRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await inventory.tenants.list({ limit: MAX_LIMIT, ...(cursor ? { cursor } : {}) });
+    out.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return out;
+}

@@ -1,0 +1,52 @@
+import { PodAlreadyBoundError, PodGoneError, type EventRecorder, type SwitchyardCluster } from '@switchyard/kube';
+import type { PodView } from '../scheduling/pod-model';
+import type { BindOutcome, SchedulingCluster, SchedulingLogger } from '../scheduling/scheduling-ports';
+
+/** The scheduler's Kubernetes calls over libs/kube: bind with GPU annotations, evict, events. */
+export class KubeSchedulingCluster implements SchedulingCluster {
+  constructor(
+    private readonly cluster: SwitchyardCluster,
+    private readonly events: EventRecorder,
+    private readonly logger: SchedulingLogger,
+  ) {}
+
+  async bind(req: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    gpus: readonly { index: number; uuid: string }[];
+    powerLimitWatts?: number;
+  }): Promise<BindOutcome> {
+    try {
+      await this.cluster.binder.bind(req);
+      return 'bound';
+    } catch (error) {
+      if (error instanceof PodGoneError) return 'gone';
+      if (error instanceof PodAlreadyBoundError) return 'conflict';
+      throw error;
+    }
+  }
+
+  async boundNode(req: { namespace: string; name: string; uid: string }): Promise<string | null | 'gone'> {
+    const pod = await this.cluster.pods.get(req.namespace, req.name);
+    if (!pod || pod.metadata.uid !== req.uid) return 'gone';
+    return pod.spec.nodeName ?? null;
+  }
+
+  async evict(req: { namespace: string; name: string; uid: string }): Promise<void> {
+    await this.cluster.evictor.evict(req);
+  }
+
+  recordEvent(pod: PodView, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const meta = pod.metadata ?? {};
+    void this.events
+      .record(
+        { kind: 'Pod', apiVersion: 'v1', namespace: meta.namespace ?? 'default', name: meta.name ?? '', uid: meta.uid },
+        type,
+        reason,
+        message,
+      )
+      .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'event not recorded'));
+  }
+}

@@ -1,0 +1,211 @@
+import { PodScheduler } from './pod-scheduler';
+import type { PodView } from './pod-model';
+import { InvariantLedger, RecordingCluster, rackInventory } from './test/in-memory-ports';
+import { asBound, gpuPod } from './test/builders';
+
+const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function setup(nodes = 2, rackWatts = 1e6) {
+  const ledger = new InvariantLedger();
+  const cluster = new RecordingCluster();
+  let clock = 0;
+  const scheduler = new PodScheduler({
+    ledger,
+    cluster,
+    logger,
+    now: () => clock,
+    options: { batchSize: 64, bindConcurrency: 4 },
+  });
+  scheduler.setInventory(rackInventory(nodes, rackWatts));
+  return { ledger, cluster, scheduler, tick: (ms: number) => (clock += ms) };
+}
+
+async function drain(s: PodScheduler): Promise<void> {
+  while ((await s.runOnce()) > 0);
+}
+
+describe('PodScheduler', () => {
+  it('commits an allocation per pod, then binds it with its GPUs', async () => {
+    const { ledger, cluster, scheduler } = setup();
+    await scheduler.activate();
+    for (let i = 0; i < 4; i += 1) scheduler.podChanged(gpuPod(`p${i}`, { gpus: 4 }));
+    await drain(scheduler);
+    expect(cluster.binds).toHaveLength(4);
+    expect([...ledger.rows.values()].every((r) => r.state === 'bound' && r.gpus.length === 4)).toBe(true);
+    expect(cluster.events.filter((e) => e.reason === 'Scheduled')).toHaveLength(4);
+  });
+
+  it('a pod that does not fit gets an explanation and one FailedScheduling event, and is retried after a release', async () => {
+    const { ledger, cluster, scheduler, tick } = setup(1);
+    await scheduler.activate();
+    const big = gpuPod('big', { gpus: 8 });
+    scheduler.podChanged(big);
+    await drain(scheduler);
+    scheduler.podChanged(gpuPod('late', { gpus: 1 }));
+    await drain(scheduler);
+    expect(scheduler.explanation('ml', 'late')?.message).toMatch(/0\/1 nodes fit/);
+    expect(cluster.events.filter((e) => e.pod === 'late' && e.reason === 'FailedScheduling')).toHaveLength(1);
+    tick(2000);
+    await drain(scheduler);
+    expect(cluster.events.filter((e) => e.pod === 'late' && e.reason === 'FailedScheduling')).toHaveLength(1); // nothing changed: not retried, not repeated
+    scheduler.podDeleted(asBound(big, 'n0'));
+    tick(2000);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['big', 'late']);
+    expect([...ledger.rows.values()].map((r) => r.podName)).toEqual(['late']);
+    expect(scheduler.explanation('ml', 'late')).toBeUndefined();
+  });
+
+  it('bad pods are explained, not crashed on: 9 GPUs and an unknown product', async () => {
+    const { cluster, scheduler } = setup();
+    await scheduler.activate();
+    scheduler.podChanged(gpuPod('nine', { gpus: 9 }));
+    scheduler.podChanged(gpuPod('tpu', { gpus: 1, annotations: { 'switchyard.io/gpu-products': 'TPU-v5' } }));
+    await drain(scheduler);
+    expect(cluster.binds).toEqual([]);
+    const failed = cluster.events.filter((e) => e.reason === 'FailedScheduling');
+    expect(failed.find((e) => e.pod === 'nine')?.message).toMatch(/9 GPUs requested but no node has more than 8/);
+    expect(failed.find((e) => e.pod === 'tpu')?.message).toMatch(/unknown GPU product "TPU-v5"/);
+  });
+
+  it('explains power: pods wait when the rack budget, not the GPUs, is the limit', async () => {
+    const { cluster, scheduler } = setup(2, 6000);
+    await scheduler.activate();
+    scheduler.podChanged(gpuPod('a', { gpus: 8, annotations: { 'switchyard.io/watts-per-gpu': '700' } }));
+    scheduler.podChanged(gpuPod('b', { gpus: 8, annotations: { 'switchyard.io/watts-per-gpu': '700' } }));
+    await drain(scheduler);
+    expect(cluster.binds).toHaveLength(1);
+    const waiting = scheduler.explanation('ml', cluster.binds[0].name === 'a' ? 'b' : 'a');
+    expect(waiting?.powerLimited).toBe(true);
+    expect(waiting?.message).toMatch(/rack power/);
+  });
+
+  it('a gang waits for all members and binds all of them', async () => {
+    const { cluster, scheduler } = setup(4);
+    await scheduler.activate();
+    const member = (i: number) =>
+      gpuPod(`g${i}`, {
+        gpus: 8,
+        labels: {
+          'switchyard.io/gang': 'llava-0',
+          'switchyard.io/gang-size': '3',
+          'switchyard.io/gang-member': String(i),
+        },
+      });
+    scheduler.podChanged(member(0));
+    scheduler.podChanged(member(1));
+    await drain(scheduler);
+    expect(cluster.binds).toEqual([]);
+    expect(scheduler.explanation('ml', 'g0')?.message).toMatch(/waiting for the gang: 2\/3/);
+    scheduler.podChanged(member(2));
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name).sort()).toEqual(['g0', 'g1', 'g2']);
+    expect(new Set(cluster.binds.map((b) => b.nodeName)).size).toBe(3);
+  });
+
+  it('a failed bind releases the allocation; a database outage undoes the decision; both are retried', async () => {
+    const { ledger, cluster, scheduler, tick } = setup();
+    await scheduler.activate();
+    cluster.answer = () => new Error('503 Service Unavailable');
+    ledger.failNextCommit = true;
+    scheduler.podChanged(gpuPod('p', { gpus: 2 }));
+    await drain(scheduler);
+    expect(ledger.rows.size).toBe(0);
+    tick(1000);
+    await drain(scheduler); // commit works now, the bind fails
+    await scheduler.flushLedger();
+    expect(ledger.rows.size).toBe(0);
+    cluster.answer = () => 'bound';
+    tick(5000);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['p']);
+    expect(ledger.rows.size).toBe(1);
+  });
+
+  it('a bind whose answer was lost but which happened keeps its allocation', async () => {
+    const { ledger, cluster, scheduler } = setup();
+    await scheduler.activate();
+    cluster.answer = (name) => {
+      cluster.boundAnyway.set(name, 'n0');
+      return new Error('socket hang up');
+    };
+    scheduler.podChanged(gpuPod('p', { gpus: 8 }));
+    await drain(scheduler);
+    await scheduler.flushLedger();
+    expect([...ledger.rows.values()].map((r) => [r.podName, r.nodeName, r.state])).toEqual([['p', 'n0', 'bound']]);
+    expect(scheduler.allocationOf('ml', 'p')?.nodeName).toBe('n0');
+  });
+
+  it('rebuilds on activation: adopts bound pods, releases allocations without a pod, never allocates twice', async () => {
+    const { ledger, cluster, scheduler } = setup(1);
+    await scheduler.activate();
+    const pods: PodView[] = [0, 1].map((i) => gpuPod(`p${i}`, { gpus: 4 }));
+    for (const p of pods) scheduler.podChanged(p);
+    await drain(scheduler);
+    const bound = cluster.binds.map((b) =>
+      asBound(
+        {
+          ...pods.find((p) => p.metadata?.name === b.name)!,
+          metadata: {
+            ...pods.find((p) => p.metadata?.name === b.name)!.metadata,
+            annotations: { 'switchyard.io/gpus': b.gpus.map((g) => `${g.index}=GPU-n0-${g.index}`).join(',') },
+          },
+        },
+        b.nodeName,
+      ),
+    );
+    // A new leader: p0 is bound and has its row; p1 is bound but its row was lost; a row exists for a pod that is gone.
+    const p1Uid = bound[1].metadata?.uid as string;
+    ledger.rows.delete(p1Uid);
+    ledger.rows.set('ghost', {
+      podUid: 'ghost',
+      podNamespace: 'ml',
+      podName: 'ghost',
+      nodeName: 'n0',
+      gpus: [],
+      predictedWatts: 0,
+      powerLimitWatts: null,
+      priority: 'standard',
+      tenant: null,
+      deployment: null,
+      state: 'reserved',
+    });
+    const next = new PodScheduler({ ledger, cluster, logger, now: () => 0 });
+    next.setInventory(rackInventory(1, 1e6));
+    for (const p of bound) next.podChanged(p);
+    const result = await next.activate();
+    expect(result).toEqual({ adopted: 1, released: 1, pending: 0 });
+    expect([...ledger.rows.keys()].sort()).toEqual([bound[0].metadata?.uid, p1Uid].sort());
+    // The node is full: a new pod must not be given the adopted GPUs.
+    next.podChanged(gpuPod('p2', { gpus: 1 }));
+    await drain(next);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['p0', 'p1']);
+    expect(next.explanation('ml', 'p2')?.message).toMatch(/0\/1 nodes fit/);
+  });
+
+  it('higher priority preempts lower through an eviction, then takes its place once it is gone', async () => {
+    const { cluster, scheduler, tick } = setup(1);
+    await scheduler.activate();
+    const low = gpuPod('low', { gpus: 8, labels: { 'switchyard.io/priority': 'batch' } });
+    scheduler.podChanged(low);
+    await drain(scheduler);
+    scheduler.podChanged(gpuPod('vip', { gpus: 8, labels: { 'switchyard.io/priority': 'critical' } }));
+    scheduler.podChanged(gpuPod('peer', { gpus: 8, labels: { 'switchyard.io/priority': 'batch' } }));
+    await drain(scheduler);
+    expect(cluster.evictions).toEqual(['low']); // only the critical pod may preempt, and only lower priority
+    expect(cluster.events.some((e) => e.pod === 'low' && e.reason === 'Preempted')).toBe(true);
+    scheduler.podDeleted(asBound(low, 'n0'));
+    tick(2000);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['low', 'vip']);
+  });
+
+  it('does nothing while not active (a follower)', async () => {
+    const { cluster, scheduler } = setup();
+    scheduler.podChanged(gpuPod('p', { gpus: 1 }));
+    expect(await scheduler.runOnce()).toBe(0);
+    await scheduler.activate();
+    await drain(scheduler);
+    expect(cluster.binds).toHaveLength(1);
+  });
+});
