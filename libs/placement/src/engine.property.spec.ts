@@ -4,7 +4,7 @@ import { PlacementInputError } from './errors';
 import { checkInvariants, countViolations } from './invariants';
 import type { ReplicaRequest } from './model';
 import { bestfitScore } from './policies/bestfit';
-import type { PolicyContext, ScoringPolicy } from './policies/policy';
+import { enclosingHeadroomShare, type PolicyContext, type ScoringPolicy } from './policies/policy';
 import { policyByName, policyNames } from './policies/registry';
 import { planPreemption, preempt } from './preemption';
 import { referencePlace } from './reference';
@@ -34,7 +34,34 @@ const powerPackBounded: ScoringPolicy = {
   scoreBounds: (node, pod, gpus) => [bestfitScore(node, pod, gpus), bestfitScore(node, pod, gpus) + 10],
 };
 
-const POLICIES: ScoringPolicy[] = [...policyNames().map((n) => policyByName(n)), powerPack, powerPackBounded];
+/** An 'enclosing-scope' test policy with a strong power term: best fit, then the rack left fullest. */
+const rackPack: ScoringPolicy = {
+  name: 'rackpack',
+  powerAware: 'enclosing-scope',
+  assignGpus: (node, pod, ctx) => policyByName('bestfit').assignGpus(node, pod, ctx),
+  score: (node, pod, gpus, _ctx, power) => bestfitScore(node, pod, gpus) - 10 * enclosingHeadroomShare(power),
+  scoreBounds: (node, pod, gpus) => [bestfitScore(node, pod, gpus) - 10, bestfitScore(node, pod, gpus)],
+};
+
+/** The same, coarse: different rack shares often score equal, so ties across power keys must go to the lowest node. */
+const rackPackCoarse: ScoringPolicy = {
+  ...rackPack,
+  name: 'rackpack-coarse',
+  score: (node, pod, gpus, _ctx, power) =>
+    Math.round(bestfitScore(node, pod, gpus)) - Math.round(2 * enclosingHeadroomShare(power)),
+  scoreBounds: (node, pod, gpus) => [
+    Math.round(bestfitScore(node, pod, gpus)) - 2,
+    Math.round(bestfitScore(node, pod, gpus)),
+  ],
+};
+
+const POLICIES: ScoringPolicy[] = [
+  ...policyNames().map((n) => policyByName(n)),
+  powerPack,
+  powerPackBounded,
+  rackPack,
+  rackPackCoarse,
+];
 
 /** How often placements succeeded and failed over a run, so the property cannot pass on an empty diet. */
 const outcomes = { placed: 0, unplaced: 0, gangsPlaced: 0, capped: 0 };
@@ -134,6 +161,7 @@ describe('PlacementEngine properties', () => {
           ops.forEach((op, i) => {
             runOp(e, op, `r${i}`, policy, WORKLOAD);
             expect(checkInvariants(e)).toEqual([]);
+            expect(e.powerOrderProblems()).toEqual([]);
             const v = countViolations(e).details.filter((d) => !/power/.test(d));
             expect(v).toEqual([]);
           });

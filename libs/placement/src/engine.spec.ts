@@ -1,7 +1,7 @@
 import { PlacementEngine } from './engine';
 import { PlacementInputError } from './errors';
 import { checkInvariants, countViolations } from './invariants';
-import type { ClusterInput, ExclusionReason, PodRequest, ReplicaRequest } from './model';
+import type { ClusterInput, ExclusionReason, ExistingPlacement, PodRequest, ReplicaRequest } from './model';
 import { bestfitPolicy, bestfitScore } from './policies/bestfit';
 import { planPreemption, preempt } from './preemption';
 import { gang, gpus, gridCluster, node, pod, replica, scope } from './testing/builders';
@@ -202,6 +202,28 @@ describe('PlacementEngine operations', () => {
     e.release('a');
     expect(e.allocatedMilli).toBe(0);
     expect(checkInvariants(e)).toEqual([]);
+  });
+
+  it('switchyard: among equal nodes, the one whose rack has the least spare headroom, kept current on release', () => {
+    const cluster = gridCluster({ racksPerRow: 3, nodesPerRack: 1, rackWatts: 20_000 });
+    const at = (id: string, nodeId: string, watts: number): ExistingPlacement => ({
+      replica: replica(id, { wattsPerGpu: watts }),
+      pods: [
+        { podId: `${id}/0`, nodeId, gpuIndices: [0], gpuMilli: 1000, powerLimitWatts: null, predictedWatts: watts },
+      ],
+    });
+    // One free state on all three nodes; only their racks' loads differ.
+    const e = new PlacementEngine(cluster, {
+      placements: [at('a', 'h0r0k0n0', 600), at('b', 'h0r0k1n0', 300), at('c', 'h0r0k2n0', 650)],
+    });
+    expect(e.classCount).toBe(1);
+    const first = e.place(replica('x', { wattsPerGpu: 500 }));
+    expect(first.placed && first.pods[0].nodeId).toBe('h0r0k2n0');
+    e.release('x');
+    e.release('c');
+    const second = e.place(replica('y', { wattsPerGpu: 500 }));
+    expect(second.placed && second.pods[0].nodeId).toBe('h0r0k0n0');
+    expect(e.powerOrderProblems()).toEqual([]);
   });
 
   it('fills a partly used node before an empty one (bestfit)', () => {

@@ -11,7 +11,13 @@ import type {
   ReplicaRequest,
   ScopeInput,
 } from './model';
-import type { NodeResources, PolicyContext, PowerView, ScoringPolicy } from './policies/policy';
+import {
+  headroomShare,
+  type NodeResources,
+  type PolicyContext,
+  type PowerView,
+  type ScoringPolicy,
+} from './policies/policy';
 import { DEFAULT_POLICY, policyByName } from './policies/registry';
 import { validateReplica, type ValidPod, type ValidReplica } from './request';
 import { buildTopology, scopeBudget, toMilliwatts, validateScope, type Topology } from './topology';
@@ -58,6 +64,8 @@ interface NodeClass {
   readonly limitMax: number;
   /** Member node numbers, ascending. */
   readonly members: number[];
+  /** The same members ordered by (enclosing scope's headroom share, node number), for 'enclosing-scope' policies. */
+  readonly byPower: PowerOrder;
   /** Quick resource summary, checked before any cache lookup or policy call. */
   readonly cpuFree: number;
   readonly memFree: number;
@@ -65,6 +73,12 @@ interface NodeClass {
   readonly maxFree: number;
   cacheGeneration: number;
   readonly cache: Map<string, ClassFit | null>;
+}
+
+/** Node numbers sorted by (power key, node number); a typed array so re-keying moves memory, not objects. */
+interface PowerOrder {
+  nodes: Int32Array;
+  size: number;
 }
 
 interface ClassFit {
@@ -123,6 +137,8 @@ const NO_POWER: PowerView = {
   headroomWatts: Number.POSITIVE_INFINITY,
   budgetWatts: Number.POSITIVE_INFINITY,
   podWatts: 0,
+  enclosingHeadroomWatts: Number.POSITIVE_INFINITY,
+  enclosingBudgetWatts: Number.POSITIVE_INFINITY,
 };
 
 /** First index i >= from with a[i] >= x (a ascending). */
@@ -161,6 +177,10 @@ export class PlacementEngine {
   private readonly nodeLimitMax: Float64Array;
   private readonly nodeClass: (NodeClass | null)[];
   private readonly nodePods: PlacedPod[][];
+  /** Headroom share of each node's enclosing scope, as it was when the node entered its class's byPower order. */
+  private readonly nodePowerKey: Float64Array;
+  /** The nodes hanging directly under each scope (whose power key that scope's load sets). */
+  private readonly scopeOwnNodes: number[][];
 
   // Node classes.
   private readonly classes = new Map<string, NodeClass>();
@@ -211,6 +231,9 @@ export class PlacementEngine {
     );
     this.nodeClass = new Array<NodeClass | null>(N).fill(null);
     this.nodePods = topo.nodes.map(() => []);
+    this.nodePowerKey = new Float64Array(N);
+    this.scopeOwnNodes = topo.scopes.map(() => []);
+    for (let n = 0; n < N; n++) this.scopeOwnNodes[this.enclosingScope(n)].push(n);
 
     const tenants = cluster.tenants ?? null;
     if (tenants !== null) {
@@ -295,6 +318,7 @@ export class PlacementEngine {
     validateScope(next, 'change');
     this.scopeInputs[s] = next;
     this.scopeBudget[s] = toMilliwatts(scopeBudget(next));
+    this.rekeyOwnNodes(s);
     return this.overBudget();
   }
 
@@ -442,6 +466,22 @@ export class PlacementEngine {
       tenantUsedMw: this.tenantUsedMw,
       deploymentRacks: this.deploymentRacks,
     };
+  }
+
+  /** Disagreements between each class's power order and one rebuilt from scratch (for tests). */
+  powerOrderProblems(): string[] {
+    const out: string[] = [];
+    for (const cls of this.classList) {
+      const want = [...cls.members]
+        .map((n) => ({ n, key: this.powerKeyOf(n) }))
+        .sort((a, b) => a.key - b.key || a.n - b.n)
+        .map((x) => x.n);
+      const got = Array.from(cls.byPower.nodes.subarray(0, cls.byPower.size));
+      if (want.join(',') !== got.join(',')) out.push(`class ${cls.key}: power order [${got}] should be [${want}]`);
+      for (const n of got)
+        if (this.nodePowerKey[n] !== this.powerKeyOf(n)) out.push(`node ${n}: stale power key ${this.nodePowerKey[n]}`);
+    }
+    return out;
   }
 
   /** The class key a node should have given its state (used by the invariant check too). */
@@ -836,16 +876,26 @@ export class PlacementEngine {
   ): Candidate | null {
     let best: Candidate | null = null;
     cands.sort((a, b) => b.fit.score - a.fit.score);
+    // The power order covers the whole cluster; a narrow area (a gang's scope, one node) is
+    // cheaper to walk by node number.
+    const ordered =
+      sc.policy.powerAware === 'enclosing-scope' && area.lo === 0 && area.hi >= this.topology.nodes.length;
     for (const { cls, fit } of cands) {
       if (best !== null && fit.score < best.score) break;
       const need = this.minNeedMw(cls, pod, tenantRoomMw);
       if (need === Number.POSITIVE_INFINITY) continue;
+      if (ordered) {
+        best = this.bestByPower(cls, fit, pod, sc, area, need, tenantRoomMw, best);
+        continue;
+      }
       const m = cls.members;
       // Members of one class differ only in their PowerView; neighbours often share it, so
       // the last view's score is reused (the policy is a pure function of its arguments).
       let lastRoom = Number.NaN;
       let lastBudget = Number.NaN;
       let lastMw = Number.NaN;
+      let lastEnclosingLoad = Number.NaN;
+      let lastEnclosingBudget = Number.NaN;
       let lastScore = 0;
       const w = toMilliwatts(pod.watts);
       const capOk = pod.cappedWatts !== null && this.capAllowed(cls.limitMin, cls.limitMax, pod);
@@ -867,15 +917,29 @@ export class PlacementEngine {
         const mw = uncapped ? w : c <= room ? c : -1;
         if (mw < 0) continue;
         const budgetMw = this.scanScope < 0 ? this.nodeBudget[n] : this.scopeBudget[this.scanScope];
+        const e = this.enclosingScope(n);
         let score = lastScore;
-        if (roomMw !== lastRoom || budgetMw !== lastBudget || mw !== lastMw) {
-          const view: PowerView = { headroomWatts: roomMw / 1000, budgetWatts: budgetMw / 1000, podWatts: mw / 1000 };
-          score = sc.policy.score(cls.resources, pod.demand, fit.gpus, sc.ctx, view);
+        if (
+          roomMw !== lastRoom ||
+          budgetMw !== lastBudget ||
+          mw !== lastMw ||
+          this.scopeLoad[e] !== lastEnclosingLoad ||
+          this.scopeBudget[e] !== lastEnclosingBudget
+        ) {
+          score = sc.policy.score(
+            cls.resources,
+            pod.demand,
+            fit.gpus,
+            sc.ctx,
+            this.viewOf(n, roomMw, this.scanScope, mw),
+          );
           if (!Number.isFinite(score))
             throw new PolicyContractError(`policy ${sc.policy.name} returned a non-finite score`);
           lastRoom = roomMw;
           lastBudget = budgetMw;
           lastMw = mw;
+          lastEnclosingLoad = this.scopeLoad[e];
+          lastEnclosingBudget = this.scopeBudget[e];
           lastScore = score;
         }
         if (best === null || score > best.score || (score === best.score && n < best.node))
@@ -891,12 +955,80 @@ export class PlacementEngine {
     return best;
   }
 
+  /**
+   * For an 'enclosing-scope' policy: the best member of one class, merged into `best`. The
+   * score never increases along the class's byPower order, so within a group of equal keys the
+   * first feasible member (lowest number) is the group's best, and once a group scores below
+   * the best found, no later group can win, not even on a tie. Groups scoring equal to the best
+   * (distinct keys can round to one score) are searched for a lower node number.
+   */
+  private bestByPower(
+    cls: NodeClass,
+    fit: ClassFit,
+    pod: ValidPod,
+    sc: Scoring,
+    area: SearchArea,
+    need: number,
+    tenantRoomMw: number,
+    best: Candidate | null,
+  ): Candidate | null {
+    const order = cls.byPower;
+    const w = toMilliwatts(pod.watts);
+    const capOk = pod.cappedWatts !== null && this.capAllowed(cls.limitMin, cls.limitMax, pod);
+    const c = capOk ? toMilliwatts(pod.cappedWatts!) : Number.POSITIVE_INFINITY;
+    for (let i = 0; i < order.size;) {
+      const key = this.nodePowerKey[order.nodes[i]];
+      const end = this.powerGroupEnd(order, key, i + 1);
+      // Every member of the group scores the same (the policy reads only this key).
+      let groupScore = Number.POSITIVE_INFINITY;
+      if (best !== null) {
+        groupScore = this.scored(sc, cls, pod, fit, this.powerView(order.nodes[i], w));
+        if (groupScore < best.score) break;
+      }
+      for (let k = i; k < end; k++) {
+        const n = order.nodes[k];
+        if (best !== null && groupScore === best.score && n >= best.node) break;
+        if (this.blockedAt(n, need, area) !== -1) continue;
+        const room = Math.min(this.scanRoomMw, tenantRoomMw);
+        const uncapped = pod.uncapped && w <= room;
+        const mw = uncapped ? w : c <= room ? c : -1;
+        if (mw < 0) continue;
+        const score = this.scored(sc, cls, pod, fit, this.viewOf(n, this.scanRoomMw, this.scanScope, mw));
+        if (best === null || score > best.score || (score === best.score && n < best.node))
+          best = {
+            node: n,
+            gpus: fit.gpus,
+            score,
+            milliwatts: mw,
+            powerLimitWatts: uncapped ? null : pod.capLimitWatts,
+          };
+        break;
+      }
+      i = end;
+    }
+    return best;
+  }
+
+  private scored(sc: Scoring, cls: NodeClass, pod: ValidPod, fit: ClassFit, view: PowerView): number {
+    const score = sc.policy.score(cls.resources, pod.demand, fit.gpus, sc.ctx, view);
+    if (!Number.isFinite(score)) throw new PolicyContractError(`policy ${sc.policy.name} returned a non-finite score`);
+    return score;
+  }
+
   powerView(n: number, podMilliwatts: number): PowerView {
     const { roomMw, scope } = this.powerRoom(n);
+    return this.viewOf(n, roomMw, scope, podMilliwatts);
+  }
+
+  /** A node's PowerView from its tightest headroom (and where it is) and the pod's watts. */
+  private viewOf(n: number, roomMw: number, scope: number, podMilliwatts: number): PowerView {
+    const e = this.enclosingScope(n);
     return {
       headroomWatts: roomMw / 1000,
       budgetWatts: (scope < 0 ? this.nodeBudget[n] : this.scopeBudget[scope]) / 1000,
       podWatts: podMilliwatts / 1000,
+      enclosingHeadroomWatts: (this.scopeBudget[e] - this.scopeLoad[e]) / 1000,
+      enclosingBudgetWatts: this.scopeBudget[e] / 1000,
     };
   }
 
@@ -953,7 +1085,81 @@ export class PlacementEngine {
       const k = list.indexOf(p);
       if (k >= 0) list.splice(k, 1);
     }
+    if (p.milliwatts !== 0) this.rekeyOwnNodes(this.enclosingScope(n));
     if (up) this.joinClass(n);
+  }
+
+  /** The lowest scope a node hangs under (usually its rack). */
+  private enclosingScope(n: number): number {
+    const path = this.topology.nodePath[n];
+    return path[path.length - 1];
+  }
+
+  /** Headroom share of the node's enclosing scope, computed exactly as policies see it. */
+  private powerKeyOf(n: number): number {
+    const s = this.enclosingScope(n);
+    return headroomShare((this.scopeBudget[s] - this.scopeLoad[s]) / 1000, this.scopeBudget[s] / 1000);
+  }
+
+  /** Position of (key, n) in a byPower order: first entry not below it. */
+  private powerPosition(order: PowerOrder, key: number, n: number): number {
+    const keys = this.nodePowerKey;
+    let lo = 0;
+    let hi = order.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = order.nodes[mid];
+      const k = keys[m];
+      if (k < key || (k === key && m < n)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First position after i whose key is above `key` (end of an equal-key group). */
+  private powerGroupEnd(order: PowerOrder, key: number, i: number): number {
+    const keys = this.nodePowerKey;
+    let lo = i;
+    let hi = order.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[order.nodes[mid]] <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private insertByPower(cls: NodeClass, n: number): void {
+    const key = this.powerKeyOf(n);
+    this.nodePowerKey[n] = key;
+    const o = cls.byPower;
+    if (o.size === o.nodes.length) {
+      const grown = new Int32Array(Math.max(8, o.nodes.length * 2));
+      grown.set(o.nodes);
+      o.nodes = grown;
+    }
+    const at = this.powerPosition(o, key, n);
+    o.nodes.copyWithin(at + 1, at, o.size);
+    o.nodes[at] = n;
+    o.size++;
+  }
+
+  /** Removes n, found under the key it was inserted with. */
+  private removeByPower(cls: NodeClass, n: number): void {
+    const o = cls.byPower;
+    const at = this.powerPosition(o, this.nodePowerKey[n], n);
+    o.nodes.copyWithin(at, at + 1, o.size);
+    o.size--;
+  }
+
+  /** After a scope's load or budget changed: moves its own nodes whose key changed (stored keys locate them). */
+  private rekeyOwnNodes(s: number): void {
+    for (const m of this.scopeOwnNodes[s]) {
+      const cls = this.nodeClass[m];
+      if (cls === null || this.powerKeyOf(m) === this.nodePowerKey[m]) continue;
+      this.removeByPower(cls, m);
+      this.insertByPower(cls, m);
+    }
   }
 
   private joinClass(n: number): void {
@@ -969,6 +1175,7 @@ export class PlacementEngine {
         limitMin: this.nodeLimitMin[n],
         limitMax: this.nodeLimitMax[n],
         members: [],
+        byPower: { nodes: new Int32Array(8), size: 0 },
         cpuFree: this.nodeCpuFree[n],
         memFree: this.nodeMemFree[n],
         wholeFree: this.nodeGpuFree[n].reduce((a, f) => a + (f === 1000 ? 1 : 0), 0),
@@ -981,6 +1188,7 @@ export class PlacementEngine {
     }
     const m = cls.members;
     m.splice(lowerBound(m, n), 0, n);
+    this.insertByPower(cls, n);
     this.nodeClass[n] = cls;
   }
 
@@ -989,6 +1197,7 @@ export class PlacementEngine {
     if (cls === null) return;
     const m = cls.members;
     m.splice(lowerBound(m, n), 1);
+    this.removeByPower(cls, n);
     this.nodeClass[n] = null;
     if (m.length === 0) {
       this.classes.delete(cls.key);

@@ -156,10 +156,14 @@ export function referencePlace(
         mw = toMilliwatts(pod.cappedWatts!);
         limit = pod.capLimitWatts;
       }
+      const path = topo.nodePath[n];
+      const enclosing = path[path.length - 1];
       const score = policy.score(res, d, gpus, ctx, {
         headroomWatts: viewRoom / 1000,
         budgetWatts: roomBudget / 1000,
         podWatts: mw / 1000,
+        enclosingHeadroomWatts: (budgets[enclosing] - st.scopeLoad[enclosing]) / 1000,
+        enclosingBudgetWatts: budgets[enclosing] / 1000,
       });
       if (best === null || score > best.score) best = { node: n, gpus, score, mw, limit };
     }

@@ -45,6 +45,31 @@ export interface PowerView {
   readonly budgetWatts: number;
   /** Predicted watts this pod adds. */
   readonly podWatts: number;
+  /**
+   * Headroom (budget - placed predicted watts, before this pod) of the node's enclosing scope:
+   * the lowest scope it hangs under, usually its rack. Unlike the tightest headroom, it changes
+   * only when a pod lands on or leaves one of that scope's own nodes, so the engine can keep
+   * nodes ordered by it. Absent (or infinite) means no budget applies.
+   */
+  readonly enclosingHeadroomWatts?: number;
+  /** Budget of the enclosing scope. */
+  readonly enclosingBudgetWatts?: number;
+}
+
+/**
+ * Spare headroom of a scope as a share of its budget, clamped to 0..1; 0 when no finite,
+ * positive budget applies. The engine orders nodes by exactly this value, so an
+ * 'enclosing-scope' policy must read power through this function and nothing else.
+ */
+export function headroomShare(headroomWatts: number | undefined, budgetWatts: number | undefined): number {
+  if (headroomWatts === undefined || budgetWatts === undefined) return 0;
+  if (!Number.isFinite(headroomWatts) || !Number.isFinite(budgetWatts) || !(budgetWatts > 0)) return 0;
+  return Math.min(1, Math.max(0, headroomWatts / budgetWatts));
+}
+
+/** headroomShare of the node's enclosing scope. */
+export function enclosingHeadroomShare(power: PowerView): number {
+  return headroomShare(power.enclosingHeadroomWatts, power.enclosingBudgetWatts);
 }
 
 export interface PolicyContext {
@@ -54,8 +79,16 @@ export interface PolicyContext {
 
 export interface ScoringPolicy {
   readonly name: string;
-  /** True when score() reads `power`; the engine then cannot share one score across nodes in different power states. */
-  readonly powerAware: boolean;
+  /**
+   * Whether score() reads `power`:
+   * - false: it does not; one score per node state serves every node in that state.
+   * - 'enclosing-scope': it reads power only through enclosingHeadroomShare(power), and the
+   *   score never increases when that share grows. The engine keeps each node state's
+   *   members ordered by that share, so the best member is found without scoring them all.
+   * - true: anything in the PowerView; the engine scores the nodes one by one (exact, slower).
+   * A policy that breaks its declaration makes decisions differ from the brute-force reference.
+   */
+  readonly powerAware: boolean | 'enclosing-scope';
   /**
    * The GPU indices this policy would give the pod on this node, or null if the pod does not
    * fit (GPU shares, CPU, memory; product is filtered before). Empty array for a CPU-only pod.
@@ -70,5 +103,10 @@ export interface ScoringPolicy {
    * power term is a bounded adjustment stays fast at campus scale. A bound that is wrong
    * makes decisions differ from the brute-force reference (tests catch it).
    */
-  scoreBounds?(node: NodeResources, pod: PodDemand, gpus: readonly number[], ctx: PolicyContext): readonly [number, number];
+  scoreBounds?(
+    node: NodeResources,
+    pod: PodDemand,
+    gpus: readonly number[],
+    ctx: PolicyContext,
+  ): readonly [number, number];
 }

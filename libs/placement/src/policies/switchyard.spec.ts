@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { fragmentation, headroomLeftShare, productScarcity, switchyardPolicy } from './switchyard';
+import { fragmentation, productScarcity, switchyardPolicy } from './switchyard';
+import { enclosingHeadroomShare } from './policy';
 import type { NodeResources, PodDemand, PowerView, WorkloadShape } from './policy';
 
 const pod = (gpuMilli: number, gpuCount = gpuMilli === 0 ? 0 : 1, cpuMilli = 1000, memoryMiB = 1024): PodDemand => ({
@@ -72,19 +73,55 @@ describe('switchyard policy', () => {
     expect(sBusy).toBeGreaterThan(sIdle);
   });
 
-  it('power: prefers the scope left with the least unused headroom when a budget binds', () => {
+  const rackView = (headroom: number, budget: number): PowerView => ({
+    headroomWatts: headroom,
+    budgetWatts: budget,
+    podWatts: 700,
+    enclosingHeadroomWatts: headroom,
+    enclosingBudgetWatts: budget,
+  });
+
+  it('power: prefers the rack left with the least unused headroom', () => {
     const n = node([1000, 1000]);
     const p = pod(1000);
     const gpus = policy.assignGpus(n, p, ctx)!;
-    const tight = policy.score(n, p, gpus, ctx, { headroomWatts: 800, budgetWatts: 10000, podWatts: 700 });
-    const roomy = policy.score(n, p, gpus, ctx, { headroomWatts: 9000, budgetWatts: 10000, podWatts: 700 });
+    const tight = policy.score(n, p, gpus, ctx, rackView(800, 10000));
+    const roomy = policy.score(n, p, gpus, ctx, rackView(9000, 10000));
     expect(tight).toBeGreaterThan(roomy);
+    expect(tight - roomy).toBeCloseTo(0.15 * 0.82, 12);
   });
 
-  it('power: without a binding budget the power term is the same for every node', () => {
-    expect(headroomLeftShare(noPower)).toBe(0);
-    expect(headroomLeftShare({ headroomWatts: 1e15, budgetWatts: 1e15, podWatts: 0 })).toBe(0);
-    expect(headroomLeftShare({ headroomWatts: 3000, budgetWatts: 10000, podWatts: 1000 })).toBeCloseTo(0.2, 12);
+  it('power: reads only the enclosing scope (the engine orders nodes by it)', () => {
+    const n = node([1000, 1000]);
+    const p = pod(1000);
+    const gpus = policy.assignGpus(n, p, ctx)!;
+    const a = policy.score(n, p, gpus, ctx, { ...rackView(800, 10000), headroomWatts: 100, budgetWatts: 1e6 });
+    expect(a).toBe(policy.score(n, p, gpus, ctx, rackView(800, 10000)));
+    expect(policy.powerAware).toBe('enclosing-scope');
+  });
+
+  it('power: without a budget the power term is the same for every node', () => {
+    expect(enclosingHeadroomShare(noPower)).toBe(0);
+    expect(
+      enclosingHeadroomShare({ ...noPower, enclosingHeadroomWatts: Infinity, enclosingBudgetWatts: Infinity }),
+    ).toBe(0);
+    expect(enclosingHeadroomShare(rackView(3000, 10000))).toBeCloseTo(0.3, 12);
+    expect(enclosingHeadroomShare(rackView(-50, 10000))).toBe(0);
+    expect(enclosingHeadroomShare(rackView(3000, 0))).toBe(0);
+  });
+
+  it('power: the score never increases as the enclosing share grows (the engine relies on it)', () => {
+    const n = node([1000, 400]);
+    const p = pod(500);
+    const gpus = policy.assignGpus(n, p, ctx)!;
+    fc.assert(
+      fc.property(fc.integer({ min: -5000, max: 40000 }), fc.integer({ min: -5000, max: 40000 }), (a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(policy.score(n, p, gpus, ctx, rackView(lo, 30000))).toBeGreaterThanOrEqual(
+          policy.score(n, p, gpus, ctx, rackView(hi, 30000)),
+        );
+      }),
+    );
   });
 
   it('scores from a mutated node object are recomputed, not remembered', () => {
@@ -169,6 +206,8 @@ describe('switchyard policy', () => {
             headroomWatts: Math.min(headroom, budget),
             budgetWatts: budget,
             podWatts: watts,
+            enclosingHeadroomWatts: headroom,
+            enclosingBudgetWatts: budget,
           });
           expect(s).toBeGreaterThanOrEqual(lo);
           expect(s).toBeLessThanOrEqual(hi);

@@ -1,4 +1,5 @@
 import { MILLI_PER_GPU, canUseProduct, firstWholeGpus, fitsCpuAndMemory } from './fgd';
+import { enclosingHeadroomShare } from './policy';
 import type { NodeResources, PodDemand, PolicyContext, PowerView, ScoringPolicy, WorkloadShape } from './policy';
 
 /**
@@ -15,11 +16,14 @@ import type { NodeResources, PodDemand, PolicyContext, PowerView, ScoringPolicy,
  * 3. Products: a pod that may run anywhere avoids products that the workload's restricted
  *    pods need (keeping scarce models for pods that can only use them).
  * 4. A shared GPU goes to the GPU whose use grows fragmentation least, then the fullest one.
- * 5. Power: where a budget binds (finite headroom and a pod that draws watts) it prefers the
- *    node whose tightest scope keeps the least unused headroom relative to its budget (best
- *    fit on watts), so small pods use up the watts of power-bound racks and racks with
- *    headroom stay able to take big pods: neither GPUs nor watts are stranded. Without a
- *    binding budget this term is zero for every node and never reorders them.
+ * 5. Power: where a budget applies it prefers the node whose enclosing scope (its rack) has
+ *    the least unused headroom relative to its budget (best fit on watts), so small pods use
+ *    up the watts of power-bound racks and racks with headroom stay able to take big pods:
+ *    neither GPUs nor watts are stranded. The term reads only the enclosing scope, whose load
+ *    changes only when one of its own few nodes changes; that lets the engine keep nodes
+ *    ordered by it ('enclosing-scope') instead of scoring them one by one. Higher scopes
+ *    (row, hall, site) are still hard limits, checked on every placement. Without a budget
+ *    this term is zero for every node and never reorders them.
  */
 
 export interface SwitchyardTuning {
@@ -27,7 +31,7 @@ export interface SwitchyardTuning {
   readonly gpuPackWeight: number;
   /** Weight of the CPU share used on the node after placement. */
   readonly cpuPackWeight: number;
-  /** Weight of the tightest scope's unused headroom (fraction of its budget) after placement. */
+  /** Weight of the enclosing scope's unused headroom (fraction of its budget) before placement. */
   readonly powerWeight: number;
   /** Count memory in fragmentation (FGD counts CPU only). */
   readonly memoryAware: boolean;
@@ -120,12 +124,6 @@ function resourceScore(
   return points + t.gpuPackWeight * gpuUsedAfter + t.cpuPackWeight * cpuUsedAfter;
 }
 
-/** Unused headroom of the tightest scope after placement, as a share of its budget; 0 when power does not bind. */
-export function headroomLeftShare(power: PowerView): number {
-  if (!(power.podWatts > 0) || !Number.isFinite(power.headroomWatts) || !(power.budgetWatts > 0)) return 0;
-  return Math.max(0, power.headroomWatts - power.podWatts) / power.budgetWatts;
-}
-
 /**
  * How much the workload's product-restricted pods lean on each product, 0..1 (1 for the most
  * needed one): the typical pods that may use it, each weighted by its frequency and shared
@@ -148,11 +146,22 @@ export function switchyardPolicy(tuning: Partial<SwitchyardTuning> = {}): Scorin
   const t: SwitchyardTuning = { ...SWITCHYARD_TUNING, ...tuning };
   // The engine asks for the same class and pod once per member node when power matters;
   // remembering the last power-blind score per node state makes that one computation.
-  // The state fingerprint guards against a caller that mutates a node object in place.
-  const lastScore = new WeakMap<
-    NodeResources,
-    { pod: PodDemand; state: string; workload: readonly WorkloadShape[]; score: number }
-  >();
+  // The copied state guards against a caller that mutates a node object in place.
+  interface Memo {
+    readonly pod: PodDemand;
+    readonly cpu: number;
+    readonly memory: number;
+    readonly free: readonly number[];
+    readonly gpus: readonly number[];
+    readonly workload: readonly WorkloadShape[];
+    readonly score: number;
+  }
+  const lastScore = new WeakMap<NodeResources, Memo>();
+  const sameNumbers = (a: readonly number[], b: readonly number[]): boolean => {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
   const scarcityOf = new WeakMap<readonly WorkloadShape[], ReadonlyMap<string, number>>();
   const scarcity = (workload: readonly WorkloadShape[], product: string): number => {
     let m = scarcityOf.get(workload);
@@ -165,14 +174,24 @@ export function switchyardPolicy(tuning: Partial<SwitchyardTuning> = {}): Scorin
     gpus: readonly number[],
     ctx: PolicyContext,
   ): number => {
-    const state = `${node.cpuFreeMilli}/${node.memoryFreeMiB}/${node.gpuFreeMilli.join(',')}/${gpus.join(',')}`;
     let memo = lastScore.get(node);
-    if (memo === undefined || memo.pod !== pod || memo.state !== state || memo.workload !== ctx.workload) {
+    if (
+      memo === undefined ||
+      memo.pod !== pod ||
+      memo.workload !== ctx.workload ||
+      memo.cpu !== node.cpuFreeMilli ||
+      memo.memory !== node.memoryFreeMiB ||
+      !sameNumbers(memo.free, node.gpuFreeMilli) ||
+      !sameNumbers(memo.gpus, gpus)
+    ) {
       const unrestricted = pod.gpuCount > 0 && (pod.allowedProducts === null || pod.allowedProducts.length === 0);
       const keepForRestricted = unrestricted ? t.scarcityWeight * scarcity(ctx.workload, node.gpuProduct) : 0;
       memo = {
         pod,
-        state,
+        cpu: node.cpuFreeMilli,
+        memory: node.memoryFreeMiB,
+        free: [...node.gpuFreeMilli],
+        gpus: [...gpus],
         workload: ctx.workload,
         score: resourceScore(node, pod, gpus, ctx.workload, t) - keepForRestricted,
       };
@@ -182,7 +201,7 @@ export function switchyardPolicy(tuning: Partial<SwitchyardTuning> = {}): Scorin
   };
   return {
     name: 'switchyard',
-    powerAware: true,
+    powerAware: 'enclosing-scope',
     assignGpus(node: NodeResources, pod: PodDemand, ctx: PolicyContext): number[] | null {
       if (!fitsCpuAndMemory(node, pod)) return null;
       if (pod.gpuCount === 0) return [];
@@ -200,9 +219,9 @@ export function switchyardPolicy(tuning: Partial<SwitchyardTuning> = {}): Scorin
       return best < 0 ? null : [best];
     },
     score(node: NodeResources, pod: PodDemand, gpus: readonly number[], ctx: PolicyContext, power: PowerView): number {
-      return powerBlindScore(node, pod, gpus, ctx) - t.powerWeight * headroomLeftShare(power);
+      return powerBlindScore(node, pod, gpus, ctx) - t.powerWeight * enclosingHeadroomShare(power);
     },
-    // headroomLeftShare is within [0, 1], so the power term moves a score by at most powerWeight.
+    // enclosingHeadroomShare is within [0, 1], so the power term moves a score by at most powerWeight.
     scoreBounds(
       node: NodeResources,
       pod: PodDemand,
