@@ -169,10 +169,12 @@ describe('PlacementEngine properties', () => {
       ),
       { numRuns: 250 },
     );
-    expect(outcomes.placed).toBeGreaterThan(200);
-    expect(outcomes.unplaced).toBeGreaterThan(50);
-    expect(outcomes.gangsPlaced).toBeGreaterThan(20);
-    expect(outcomes.capped).toBeGreaterThan(20);
+    // The generator must reach every kind of outcome; fast-check draws a new seed each run, so
+    // these floors sit far below the usual counts (a run once ended with exactly 20 capped).
+    expect(outcomes.placed).toBeGreaterThan(100);
+    expect(outcomes.unplaced).toBeGreaterThan(20);
+    expect(outcomes.gangsPlaced).toBeGreaterThan(5);
+    expect(outcomes.capped).toBeGreaterThan(5);
   });
 
   it('a forked copy decides like the original and leaves it untouched', () => {
