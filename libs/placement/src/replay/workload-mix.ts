@@ -68,7 +68,7 @@ export function resampleWorkload(
   return out;
 }
 
-/** The held-out mixes of bench/results-replay.md (drawn from the default trace, 8,000 pods, seed 7). */
+/** The held-out mixes of bench/RESULTS.md (trace replay) (drawn from the default trace, 8,000 pods, seed 7). */
 export const HELD_OUT_MIXES: readonly WorkloadMix[] = [
   { name: 'share55', kinds: { cpu: 10, share: 55, whole: 30, multi: 5 } },
   { name: 'whole65', kinds: { cpu: 10, share: 15, whole: 65, multi: 10 } },
