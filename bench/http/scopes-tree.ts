@@ -11,7 +11,7 @@
  * ephemeral port, warm up, then time sequential requests and concurrent ones.
  */
 import { randomBytes } from 'node:crypto';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { generateTopology, summarizeTopology } from '@switchyard/contracts';
@@ -19,10 +19,7 @@ import { Inventory, migrate, openDatabase } from '@switchyard/inventory';
 import { ControlPlaneMetrics } from '@switchyard/telemetry';
 import { createApp } from '../../apps/control-plane/src/app';
 import { createRootLogger } from '../../apps/control-plane/src/logging/logger';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
+import { describeMachine, percentile } from '../figures';
 
 function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -113,16 +110,8 @@ async function main(): Promise<void> {
         }),
       );
 
-      const [{ server_version: postgres }] = (await admin.query<{ server_version: string }>('SHOW server_version'))
-        .rows;
       const result = {
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model,
-          memoryGiB: Math.round(totalmem() / 2 ** 30),
-          node: process.version,
-          postgres,
-        },
+        machine: await describeMachine(admin),
         scopes: summary.halls + summary.rows + summary.racks + 1,
         responseBytes: bytes,
         sequential: stats(sequential),

@@ -11,15 +11,11 @@
  * (--keep leaves the schema in place, for EXPLAIN ANALYZE.)
  */
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
 import { tmpdir } from 'node:os';
 import { Client } from 'pg';
 import { generateTopology, summarizeTopology } from '@switchyard/contracts';
 import { Inventory, migrate, openDatabase } from '@switchyard/inventory';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
+import { describeMachine, percentile } from '../figures';
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = process.hrtime.bigint();
@@ -98,16 +94,8 @@ async function main(): Promise<void> {
     const [snapshot, snapshotMs] = await timed(() => inventory.nodes.snapshot());
     log(`inventory snapshot: ${snapshot.nodes.length} nodes in ${snapshotMs.toFixed(0)} ms`);
 
-    const [{ server_version: serverVersion }] = (await admin.query<{ server_version: string }>('SHOW server_version'))
-      .rows;
     const result = {
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        node: process.version,
-        postgres: serverVersion,
-      },
+      machine: await describeMachine(admin),
       topology: summary,
       importSeconds: importMs / 1000,
       reimportSeconds: reimportMs / 1000,

@@ -14,6 +14,7 @@ import {
   type KubernetesRuntimeOptions,
 } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import { openTestDatabase, type TestDatabase } from '../support/database';
+import { eventually as pollUntil } from '../support/eventually';
 
 const run = promisify(execFile);
 export const REPO = join(__dirname, '..', '..');
@@ -49,24 +50,13 @@ export async function kubectlJson<T>(kubeconfig: string, ...args: string[]): Pro
   return JSON.parse(await kubectl(kubeconfig, ...args, '-o', 'json')) as T;
 }
 
-export async function eventually<T>(
+/** `eventually` with slower defaults: checks here often run kubectl, a whole process each time. */
+export function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return pollUntil(check, timeoutMs, what, 100);
 }
 
 export interface E2eWorld {
@@ -116,6 +106,32 @@ export function startRuntime(
     inventoryRefreshMs: 2000,
     ...extra,
   });
+}
+
+/**
+ * A runtime on the embedded Kubernetes API (seeded from `topologyFile`, by default the world's),
+ * returned once it holds the lease and its scheduler runs; closed again if it never does.
+ */
+export async function startLeadingEmbeddedRuntime(
+  world: E2eWorld,
+  kubeletDelayMs: number,
+  {
+    topologyFile = world.topologyFile,
+    extra = {},
+  }: { topologyFile?: string; extra?: Partial<KubernetesRuntimeOptions> } = {},
+): Promise<KubernetesRuntime> {
+  const runtime = await startRuntime(
+    world,
+    { kind: 'embedded', dataDir: world.dataDir, topologyFile, kubeletDelayMs },
+    extra,
+  );
+  try {
+    await eventually(() => runtime.isLeader && runtime.scheduler.isActive, 15_000, 'leadership');
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  return runtime;
 }
 
 export { generateTopology };

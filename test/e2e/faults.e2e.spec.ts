@@ -6,7 +6,14 @@
  */
 import type { PodObject } from '@switchyard/kube';
 import type { KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
-import { eventually, generateTopology, openWorld, quietLogger, startRuntime, type E2eWorld } from './e2e-support';
+import {
+  eventually,
+  generateTopology,
+  openWorld,
+  quietLogger,
+  startLeadingEmbeddedRuntime,
+  type E2eWorld,
+} from './e2e-support';
 
 const PODS = 150;
 
@@ -21,15 +28,13 @@ describe('scheduling under API faults', () => {
     const { stringifyTopology } = await import('@switchyard/contracts');
     const file = `${world.dataDir}/topology.yaml`;
     writeFileSync(file, stringifyTopology(topology));
-    runtime = await startRuntime(
-      world,
-      { kind: 'embedded', dataDir: world.dataDir, topologyFile: file, kubeletDelayMs: 20 },
-      {
+    runtime = await startLeadingEmbeddedRuntime(world, 20, {
+      topologyFile: file,
+      extra: {
         logger: quietLogger,
         leaderElection: { leaseDurationMs: 8000, renewDeadlineMs: 6000, retryPeriodMs: 1000 },
       },
-    );
-    await eventually(() => runtime.isLeader && runtime.scheduler.isActive, 15_000, 'leadership');
+    });
   });
 
   afterAll(async () => {

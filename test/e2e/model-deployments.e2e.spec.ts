@@ -12,7 +12,7 @@ import {
   kubectlAvailable,
   kubectlJson,
   openWorld,
-  startRuntime,
+  startLeadingEmbeddedRuntime,
   type E2eWorld,
 } from './e2e-support';
 
@@ -41,14 +41,8 @@ describeKubectl('ModelDeployments end to end (kubectl, embedded API, PostgreSQL)
 
   beforeAll(async () => {
     world = await openWorld();
-    runtime = await startRuntime(world, {
-      kind: 'embedded',
-      dataDir: world.dataDir,
-      topologyFile: world.topologyFile,
-      kubeletDelayMs: 50,
-    });
+    runtime = await startLeadingEmbeddedRuntime(world, 50);
     kubeconfig = runtime.kubeconfigPath as string;
-    await eventually(() => runtime.isLeader && runtime.scheduler.isActive, 15_000, 'leadership');
   });
 
   afterAll(async () => {

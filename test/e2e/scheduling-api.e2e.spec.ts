@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import type { KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
-import { REPO, eventually, openWorld, startRuntime, type E2eWorld } from './e2e-support';
+import { REPO, eventually, openWorld, startLeadingEmbeddedRuntime, type E2eWorld } from './e2e-support';
 import { schedulingHttpApp } from './scheduling-http-app';
 
 describe('scheduling REST API', () => {
@@ -17,13 +17,7 @@ describe('scheduling REST API', () => {
 
   beforeAll(async () => {
     world = await openWorld();
-    runtime = await startRuntime(world, {
-      kind: 'embedded',
-      dataDir: world.dataDir,
-      topologyFile: world.topologyFile,
-      kubeletDelayMs: 20,
-    });
-    await eventually(() => runtime.isLeader && runtime.scheduler.isActive, 15_000, 'leadership');
+    runtime = await startLeadingEmbeddedRuntime(world, 20);
     const cluster = runtime.cluster;
     for (const file of ['modeldeployment.yaml', 'modeldeployment-gang.yaml']) {
       const doc = parse(readFileSync(join(REPO, 'deploy/examples', file), 'utf8')) as {

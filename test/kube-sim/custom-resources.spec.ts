@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- these tests read loosely typed Kubernetes JSON */
 import * as k8s from '@kubernetes/client-node';
 import { failure, rawRequest, startSimWithClients, type SimWithClients } from './sim-clients';
-import { widgetCrd } from './widget-crd';
+import { widget, widgetCrd } from './widget-crd';
 
 const TABLE =
   'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
@@ -11,12 +11,6 @@ describe('kube-sim CustomResourceDefinitions through @kubernetes/client-node', (
   let custom: k8s.CustomObjectsApi;
   const at = { group: 'example.io', version: 'v1alpha1', namespace: 'default', plural: 'widgets' };
   const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-  const widget = (name: string, spec: Record<string, unknown>) => ({
-    apiVersion: 'example.io/v1alpha1',
-    kind: 'Widget',
-    metadata: { name },
-    spec,
-  });
 
   beforeAll(async () => {
     env = await startSimWithClients();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { eventually, pod, startSimWithClients, type SimWithClients } from './sim-clients';
-import { widgetCrd } from './widget-crd';
+import { widget, widgetCrd } from './widget-crd';
 
 /** The real kubectl: $KUBECTL, else the one on PATH (CI installs Debian's kubernetes-client). */
 const kubectlBinary = process.env.KUBECTL ?? 'kubectl';
@@ -47,12 +47,6 @@ describeWithKubectl(`kube-sim with the real kubectl (${kubectlVersion.stdout?.sp
     writeFileSync(path, documents.map((d) => stringify(d)).join('---\n'));
     return path;
   };
-  const widget = (name: string, spec: Record<string, unknown>) => ({
-    apiVersion: 'example.io/v1alpha1',
-    kind: 'Widget',
-    metadata: { name },
-    spec,
-  });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kube-sim-kubectl-'));

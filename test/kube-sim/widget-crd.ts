@@ -65,3 +65,8 @@ export function widgetCrd(versions: string[] = ['v1alpha1']): Record<string, any
     },
   };
 }
+
+/** A Widget object (an instance of `widgetCrd`, served version v1alpha1). */
+export function widget(name: string, spec: Record<string, unknown>) {
+  return { apiVersion: 'example.io/v1alpha1', kind: 'Widget', metadata: { name }, spec };
+}

@@ -8,7 +8,8 @@
 import { ANNOTATION_GPUS, ANNOTATION_POWER_LIMIT_WATTS, FIELD_MANAGER } from '@switchyard/contracts';
 import type { ClusterConnection } from './cluster-connection';
 import { PodAlreadyBoundError, PodGoneError, toKubeApiError } from './kube-errors';
-import { MERGE_PATCH, collectionPath } from './kube-objects';
+import { collectionPath } from './kube-objects';
+import { mergePatchPod } from './pod-client';
 
 export interface AssignedGpu {
   readonly index: number;
@@ -92,19 +93,7 @@ export class PodBinder {
   }
 
   /** Merge-patches annotations (a `null` value removes one). */
-  async annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
-    try {
-      await this.conn.request({
-        method: 'PATCH',
-        path: `${collectionPath('v1', 'pods', namespace)}/${encodeURIComponent(name)}`,
-        query: { fieldManager: FIELD_MANAGER },
-        contentType: MERGE_PATCH,
-        body: { metadata: { annotations } },
-      });
-    } catch (err) {
-      const e = toKubeApiError(err, `annotate pod ${namespace}/${name}`);
-      if (e.isNotFound) throw new PodGoneError(namespace, name, e.message);
-      throw e;
-    }
+  annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    return mergePatchPod(this.conn, namespace, name, { metadata: { annotations } }, 'annotate');
   }
 }

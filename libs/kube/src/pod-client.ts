@@ -8,6 +8,32 @@ import type { ClusterConnection } from './cluster-connection';
 import { PodGoneError, toKubeApiError } from './kube-errors';
 import { MERGE_PATCH, collectionPath, type PodObject } from './kube-objects';
 
+/**
+ * JSON merge patch (RFC 7386) of a pod with Switchyard's field manager; a missing pod is a
+ * PodGoneError. `action` names the write in error messages ("patch", "annotate").
+ */
+export async function mergePatchPod(
+  conn: ClusterConnection,
+  namespace: string,
+  name: string,
+  patch: Record<string, unknown>,
+  action = 'patch',
+): Promise<void> {
+  try {
+    await conn.request({
+      method: 'PATCH',
+      path: `${collectionPath('v1', 'pods', namespace)}/${encodeURIComponent(name)}`,
+      query: { fieldManager: FIELD_MANAGER },
+      contentType: MERGE_PATCH,
+      body: patch,
+    });
+  } catch (err) {
+    const e = toKubeApiError(err, `${action} pod ${namespace}/${name}`);
+    if (e.isNotFound) throw new PodGoneError(namespace, name, e.message);
+    throw e;
+  }
+}
+
 export class PodClient {
   constructor(private readonly conn: ClusterConnection) {}
 
@@ -27,20 +53,8 @@ export class PodClient {
   }
 
   /** JSON merge patch (RFC 7386) of labels, annotations or anything else. */
-  async mergePatch(namespace: string, name: string, patch: Record<string, unknown>): Promise<void> {
-    try {
-      await this.conn.request({
-        method: 'PATCH',
-        path: `${collectionPath('v1', 'pods', namespace)}/${encodeURIComponent(name)}`,
-        query: { fieldManager: FIELD_MANAGER },
-        contentType: MERGE_PATCH,
-        body: patch,
-      });
-    } catch (err) {
-      const e = toKubeApiError(err, `patch pod ${namespace}/${name}`);
-      if (e.isNotFound) throw new PodGoneError(namespace, name, e.message);
-      throw e;
-    }
+  mergePatch(namespace: string, name: string, patch: Record<string, unknown>): Promise<void> {
+    return mergePatchPod(this.conn, namespace, name, patch);
   }
 
   /** Deletes; a pod already gone is not an error (returns false). */

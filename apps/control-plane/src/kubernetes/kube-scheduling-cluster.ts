@@ -1,6 +1,6 @@
 import { PodAlreadyBoundError, PodGoneError, type EventRecorder, type SwitchyardCluster } from '@switchyard/kube';
 import type { PodView } from '../scheduling/pod-model';
-import type { BindOutcome, SchedulingCluster, SchedulingLogger } from '../scheduling/scheduling-ports';
+import type { BindOutcome, BindRequest, SchedulingCluster, SchedulingLogger } from '../scheduling/scheduling-ports';
 
 /** The scheduler's Kubernetes calls over libs/kube: bind with GPU annotations, evict, events. */
 export class KubeSchedulingCluster implements SchedulingCluster {
@@ -10,14 +10,7 @@ export class KubeSchedulingCluster implements SchedulingCluster {
     private readonly logger: SchedulingLogger,
   ) {}
 
-  async bind(req: {
-    namespace: string;
-    name: string;
-    uid: string;
-    nodeName: string;
-    gpus: readonly { index: number; uuid: string }[];
-    powerLimitWatts?: number;
-  }): Promise<BindOutcome> {
+  async bind(req: BindRequest): Promise<BindOutcome> {
     try {
       await this.cluster.binder.bind(req);
       return 'bound';

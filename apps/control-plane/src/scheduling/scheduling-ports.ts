@@ -57,16 +57,19 @@ export interface ClusterInventory {
 
 export type BindOutcome = 'bound' | 'gone' | 'conflict';
 
+/** A pod bound to a node with the GPUs the placement gave it (and its power cap, if any). */
+export interface BindRequest {
+  namespace: string;
+  name: string;
+  uid: string;
+  nodeName: string;
+  gpus: readonly { index: number; uuid: string }[];
+  powerLimitWatts?: number;
+}
+
 export interface SchedulingCluster {
   /** Bind with the GPU annotations; transient failures throw. */
-  bind(req: {
-    namespace: string;
-    name: string;
-    uid: string;
-    nodeName: string;
-    gpus: readonly { index: number; uuid: string }[];
-    powerLimitWatts?: number;
-  }): Promise<BindOutcome>;
+  bind(req: BindRequest): Promise<BindOutcome>;
   /** Where the pod is bound now (null: not bound, 'gone': no such pod); after an ambiguous bind failure. */
   boundNode(req: { namespace: string; name: string; uid: string }): Promise<string | null | 'gone'>;
   /** Through the Eviction API; resolves when evicted or already gone. */

@@ -213,22 +213,18 @@ export class SchedulingQueue<T> {
   }
 
   private pushActive(key: string, entry: Entry<T>): void {
-    entry.state = 'active';
-    entry.version += 1;
-    this.active.push({
-      key,
-      version: entry.version,
-      priority: entry.priority,
-      queuedAt: entry.queuedAt,
-      readyAt: entry.readyAt,
-      seq: this.seq++,
-    });
+    this.pushInto(this.active, 'active', key, entry);
   }
 
   private pushBackoff(key: string, entry: Entry<T>): void {
-    entry.state = 'backoff';
+    this.pushInto(this.backoff, 'backoff', key, entry);
+  }
+
+  /** A new version makes any record of the unit still in the other heap stale (skipped on pop). */
+  private pushInto(heap: BinaryHeap<HeapRecord>, state: 'active' | 'backoff', key: string, entry: Entry<T>): void {
+    entry.state = state;
     entry.version += 1;
-    this.backoff.push({
+    heap.push({
       key,
       version: entry.version,
       priority: entry.priority,

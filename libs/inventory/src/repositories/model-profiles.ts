@@ -1,7 +1,7 @@
 /** Model profiles: GPUs per replica, memory, allowed GPU products and predicted power. */
 import type { PrismaClient } from '../generated/prisma/client';
-import { ConstraintViolationError, mapped, NotFoundError } from '../errors';
-import { isUuid } from '../ids';
+import { ConstraintViolationError, mapped } from '../errors';
+import { existingById } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import { transaction, type AuditContext, type Tx } from '../transactions';
 import { appendAuditEvent } from './audit-log';
@@ -107,8 +107,9 @@ export class ModelProfileRepository {
   /** Fields left undefined keep their value; `allowedProducts` replaces the whole list. */
   update(id: string, changes: Partial<ModelProfileInput>, audit: AuditContext): Promise<ModelProfileRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = isUuid(id) ? await tx.modelProfile.findUnique({ where: { id }, include: withProducts }) : null;
-      if (!existing) throw new NotFoundError('model profile', id);
+      const existing = await existingById('model profile', id, () =>
+        tx.modelProfile.findUnique({ where: { id }, include: withProducts }),
+      );
       if (changes.allowedProducts) {
         const ids = await productIds(tx, changes.allowedProducts);
         await tx.modelProfileProduct.deleteMany({ where: { profileId: id } });
@@ -139,8 +140,7 @@ export class ModelProfileRepository {
   /** Refused (ConflictError) while a deployment uses the profile. */
   delete(id: string, audit: AuditContext): Promise<void> {
     return transaction(this.prisma, async (tx) => {
-      const existing = isUuid(id) ? await tx.modelProfile.findUnique({ where: { id } }) : null;
-      if (!existing) throw new NotFoundError('model profile', id);
+      const existing = await existingById('model profile', id, () => tx.modelProfile.findUnique({ where: { id } }));
       await tx.modelProfile.delete({ where: { id } });
       await appendAuditEvent(tx, {
         actor: audit.actor,
@@ -152,10 +152,9 @@ export class ModelProfileRepository {
   }
 
   async get(id: string): Promise<ModelProfileRecord> {
-    const row = isUuid(id)
-      ? await mapped(() => this.prisma.modelProfile.findUnique({ where: { id }, include: withProducts }))
-      : null;
-    if (!row) throw new NotFoundError('model profile', id);
+    const row = await existingById('model profile', id, () =>
+      mapped(() => this.prisma.modelProfile.findUnique({ where: { id }, include: withProducts })),
+    );
     return toRecord(row);
   }
 

@@ -1,7 +1,7 @@
 /** Tenants and their quotas (GPUs, watts), with what they use now. */
 import type { PrismaClient, Tenant } from '../generated/prisma/client';
-import { mapped, NotFoundError } from '../errors';
-import { isUuid } from '../ids';
+import { mapped } from '../errors';
+import { existingById } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import { transaction, type AuditContext } from '../transactions';
 import { appendAuditEvent } from './audit-log';
@@ -61,8 +61,7 @@ export class TenantRepository {
   /** Fields left undefined keep their value; null clears a quota. */
   update(id: string, changes: Partial<TenantInput>, audit: AuditContext): Promise<TenantRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = isUuid(id) ? await tx.tenant.findUnique({ where: { id } }) : null;
-      if (!existing) throw new NotFoundError('tenant', id);
+      const existing = await existingById('tenant', id, () => tx.tenant.findUnique({ where: { id } }));
       const row = await tx.tenant.update({
         where: { id },
         data: { name: changes.name, gpuQuota: changes.gpuQuota, wattsQuota: changes.wattsQuota },
@@ -80,8 +79,7 @@ export class TenantRepository {
   /** Refused (ConflictError) while deployments or allocations belong to the tenant. */
   delete(id: string, audit: AuditContext): Promise<void> {
     return transaction(this.prisma, async (tx) => {
-      const existing = isUuid(id) ? await tx.tenant.findUnique({ where: { id } }) : null;
-      if (!existing) throw new NotFoundError('tenant', id);
+      const existing = await existingById('tenant', id, () => tx.tenant.findUnique({ where: { id } }));
       await tx.tenant.delete({ where: { id } });
       await appendAuditEvent(tx, {
         actor: audit.actor,
@@ -93,8 +91,7 @@ export class TenantRepository {
   }
 
   async get(id: string): Promise<TenantRecord> {
-    const row = isUuid(id) ? await mapped(() => this.prisma.tenant.findUnique({ where: { id } })) : null;
-    if (!row) throw new NotFoundError('tenant', id);
+    const row = await existingById('tenant', id, () => mapped(() => this.prisma.tenant.findUnique({ where: { id } })));
     return toRecord(row);
   }
 
