@@ -40,8 +40,16 @@ const benchmarks = {
     (r) =>
       `default trace, ${r.policy}: ${['100', '110', '120', '130'].map((k) => `${k}%: ${Number(r.allocation[k]).toFixed(2)}`).join(', ')}`,
   ],
-  import: [['dist/bench/inventory/import-campus.js', '--iterations', '200', '--json'], (r) => JSON.stringify(r)],
-  scopes: [['dist/bench/http/scopes-tree.js', '--iterations', '200', '--json'], (r) => JSON.stringify(r)],
+  import: [
+    ['dist/bench/inventory/import-campus.js', '--iterations', '200', '--json'],
+    (r) =>
+      `campus import ${r.importSeconds.toFixed(1)} s, re-import ${r.reimportSeconds.toFixed(1)} s, scope tree p50 ${r.scopesTree.p50Ms.toFixed(0)} ms p99 ${r.scopesTree.p99Ms.toFixed(0)} ms (${r.topology.nodes} nodes, ${r.topology.gpus} GPUs)`,
+  ],
+  scopes: [
+    ['dist/bench/http/scopes-tree.js', '--iterations', '200', '--json'],
+    (r) =>
+      `GET /api/v1/scopes (${r.scopes} scopes): p50 ${r.sequential.p50Ms.toFixed(0)} ms, p99 ${r.sequential.p99Ms.toFixed(0)} ms; ${r.concurrent.concurrency} clients p99 ${r.concurrent.p99Ms.toFixed(0)} ms`,
+  ],
   e2e: [
     [...cli, 'bench', 'e2e', '--preset', 'campus-200mw', '--pods', '20000', '--json'],
     (r) => `${r.podsPerSecond} pods/s, p99 bind ${r.p99BindMillis} ms (${r.nodes} nodes, ${r.pods} pods)`,
