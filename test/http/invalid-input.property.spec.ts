@@ -20,6 +20,7 @@ beforeAll(async () => {
   t = await openHttpTestApp({ topology: smallTopology() });
   const actor = { actor: 'test:setup' };
   scopeId = (await t.inventory.scopes.tree())[0].id;
+  ids.scopes = scopeId;
   ids.tenants = (await t.inventory.tenants.create({ name: 'existing-tenant', gpuQuota: 8 }, actor)).id;
   ids['model-profiles'] = (
     await t.inventory.modelProfiles.create(
@@ -65,6 +66,8 @@ function validBody(route: RouteSpec): Record<string, unknown> {
         endsAt: '2030-01-01T16:00:00Z',
         reason: 'grid',
       };
+    case 'updateScope':
+      return { capacityWatts: 1_000_000, oversubscriptionRatio: 1.1 };
     case 'createToken':
       return { name: 'another', role: 'operator' };
     default:
@@ -158,6 +161,7 @@ it('covers every mutating endpoint', () => {
   expect(mutating.map((r) => r.operationId).sort()).toEqual(
     [
       'importTopology',
+      'updateScope',
       'createModelProfile',
       'updateModelProfile',
       'deleteModelProfile',

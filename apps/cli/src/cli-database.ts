@@ -15,12 +15,17 @@ export interface CliDatabaseTarget {
   readonly description: string;
 }
 
+/** SWITCHYARD_DATA_DIR, default ./.switchyard, as the control plane resolves it. */
+export function cliDataDir(io: CliIo): string {
+  return resolve(io.cwd, io.env.SWITCHYARD_DATA_DIR?.trim() || './.switchyard');
+}
+
 export function databaseTarget(io: CliIo): CliDatabaseTarget {
   const databaseUrl = io.env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl !== undefined && !(/^postgres(ql)?:\/\/./.test(databaseUrl) && URL.canParse(databaseUrl))) {
     throw new UsageError('DATABASE_URL must be a postgresql:// connection URL (or unset for the embedded database)');
   }
-  const dataDir = resolve(io.cwd, io.env.SWITCHYARD_DATA_DIR?.trim() || './.switchyard');
+  const dataDir = cliDataDir(io);
   return {
     databaseUrl,
     dataDir,

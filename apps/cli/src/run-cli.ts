@@ -10,6 +10,7 @@ import { benchCommand } from './commands/bench.command';
 import { dbCommand } from './commands/db.command';
 import { importCommand } from './commands/import.command';
 import { replayCommand } from './commands/replay.command';
+import { simCommand } from './commands/sim.command';
 import { startCommand } from './commands/start.command';
 import { tokenCommand } from './commands/token.command';
 import { topologyCommand } from './commands/topology.command';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
     });
   for (const command of [
     startCommand(io),
+    simCommand(io),
     topologyCommand(io),
     importCommand(io),
     tokenCommand(io),

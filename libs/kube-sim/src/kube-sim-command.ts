@@ -28,7 +28,12 @@ export async function runKubeSimCommand(options: KubeSimCommandOptions): Promise
     topology,
     kubeletDelayMs: options.kubeletDelayMs,
   });
-  await sim.writeKubeconfig(options.kubeconfigPath);
+  try {
+    await sim.writeKubeconfig(options.kubeconfigPath);
+  } catch (error) {
+    await sim.close(); // a server nobody can reach without its kubeconfig must not stay open
+    throw error;
+  }
   log(`embedded Kubernetes API at ${sim.url} with ${topology.nodes.length} simulated GPU nodes`);
   log(`kubeconfig written to ${options.kubeconfigPath}; try: kubectl --kubeconfig ${options.kubeconfigPath} get nodes`);
   return sim;

@@ -1,12 +1,18 @@
 import { Command, Option } from 'commander';
+import { TOPOLOGY_PRESETS } from '@switchyard/contracts';
 import { benchmarkPlacement, policyNames, type PlacementBenchResult } from '@switchyard/placement';
 import { parseIntegerOption } from '../cli-arguments';
+import { databaseTarget } from '../cli-database';
 import { CommandFailure, UsageError } from '../cli-errors';
 import { writeJson, type CliIo } from '../cli-io';
 
 /** Presets the placement benchmark knows (`benchmarkPlacement` builds the cluster itself). */
 const PLACEMENT_BENCH_PRESETS = ['campus-200mw'] as const;
 const MAX_BENCH_PODS = 10_000_000;
+/** Each end-to-end pod is a real object in the embedded API and a row in PostgreSQL. */
+const MAX_E2E_PODS = 1_000_000;
+
+type EndToEndBench = typeof import('../../../../bench/e2e/benchmark-e2e');
 
 export function benchCommand(io: CliIo): Command {
   const bench = new Command('bench').description('benchmarks (figures to record in bench/RESULTS.md)');
@@ -50,6 +56,44 @@ export function benchCommand(io: CliIo): Command {
           );
       },
     );
+
+  bench
+    .command('e2e')
+    .description(
+      'create pods through the Kubernetes API until all are bound: embedded API in a child process, the control plane ' +
+        'scheduler on PostgreSQL (DATABASE_URL, else TEST_DATABASE_URL, else the local server) in a throw-away schema',
+    )
+    .addOption(new Option('--preset <name>', 'simulated cluster').choices(TOPOLOGY_PRESETS).default('campus-200mw'))
+    .option('--pods <n>', 'pods to create and bind', '20000')
+    .option('--json', 'print { nodes, pods, podsPerSecond, p99BindMillis } as JSON')
+    .action(async (options: { preset: (typeof TOPOLOGY_PRESETS)[number]; pods: string; json?: boolean }) => {
+      const pods = parseIntegerOption(options.pods, '--pods', 1, MAX_E2E_PODS);
+      // A malformed DATABASE_URL is a usage error here too; unset, the benchmark takes the local test server.
+      const databaseUrl = databaseTarget(io).databaseUrl ?? (io.env.TEST_DATABASE_URL?.trim() || undefined);
+      // Loaded here, not at the top: the other commands should not pay for the Kubernetes runtime.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, and resolvable from both src (jest) and dist
+      const { benchmarkEndToEnd } = require('../../../../bench/e2e/benchmark-e2e') as EndToEndBench;
+      io.stderr.write(`bench e2e: ${options.preset}, ${pods} pods through the Kubernetes API...\n`);
+      const r = await benchmarkEndToEnd({
+        preset: options.preset,
+        pods,
+        ...(databaseUrl ? { databaseUrl } : {}),
+        log: (line) => io.stderr.write(`${line}\n`),
+      });
+      const result = { nodes: r.nodes, pods: r.pods, podsPerSecond: r.podsPerSecond, p99BindMillis: r.p99BindMillis };
+      if (options.json) writeJson(io, result);
+      else
+        io.stdout.write(
+          `${[
+            ['cluster', `${options.preset}: ${result.nodes} nodes`],
+            ['pods bound', String(result.pods)],
+            ['pods/s', String(result.podsPerSecond)],
+            ['p99 bind', `${result.p99BindMillis} ms (create answered -> bind observed)`],
+          ]
+            .map(([k, v]) => `${k.padEnd(13)} ${v}`)
+            .join('\n')}\n`,
+        );
+    });
 
   return bench;
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { parseIntegerOption } from '../cli-arguments';
 import { CommandFailure, UsageError } from '../cli-errors';
 import type { CliIo } from '../cli-io';
+import { processSignal } from '../process-signal';
 
 type ControlPlaneMain = typeof import('../../../control-plane/src/main');
 
@@ -38,18 +39,4 @@ export function startCommand(io: CliIo): Command {
       io.stderr.write(`${signal}: stopping\n`);
       await handle.close();
     });
-}
-
-/** Resolves on the first SIGINT or SIGTERM; listeners are installed only while the control plane runs. */
-function processSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      // A second Ctrl-C while closing falls back to Node's default: exit at once.
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

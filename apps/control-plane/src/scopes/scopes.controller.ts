@@ -1,5 +1,6 @@
 import { Controller, Header, Inject } from '@nestjs/common';
 import { Inventory, type ScopeSummary } from '@switchyard/inventory';
+import { type Actor, CurrentActor, auditActor } from '../auth/actor';
 import { CoalescedRead, MutationClock } from '../http/coalesced-read';
 import { Endpoint, Input } from '../http/endpoint';
 import { type RouteInput } from '../http/route-spec';
@@ -29,6 +30,16 @@ export class ScopesController {
 
   @Endpoint(routes.get)
   get(@Input() { params }: RouteInput<typeof routes.get>): Promise<ScopeSummary & { children: ScopeSummary[] }> {
+    return this.inventory.scopes.get(params.id);
+  }
+
+  /** Answers with the scope as GET does, so the new effective budget is visible at once. */
+  @Endpoint(routes.update)
+  async update(
+    @Input() { params, body }: RouteInput<typeof routes.update>,
+    @CurrentActor() actor: Actor,
+  ): Promise<ScopeSummary & { children: ScopeSummary[] }> {
+    await this.inventory.scopes.update(params.id, body, { actor: auditActor(actor) });
     return this.inventory.scopes.get(params.id);
   }
 }

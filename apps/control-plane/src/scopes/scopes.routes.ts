@@ -1,4 +1,10 @@
-import { API_PREFIX, idParamsSchema, scopeDetailSchema, scopeTreeSchema } from '@switchyard/contracts';
+import {
+  API_PREFIX,
+  idParamsSchema,
+  scopeDetailSchema,
+  scopeTreeSchema,
+  scopeUpdateSchema,
+} from '@switchyard/contracts';
 import { defineRoute } from '../http/route-spec';
 
 const tag = 'scopes';
@@ -25,6 +31,21 @@ export const scopeRoutes = {
     access: 'viewer',
     params: idParamsSchema,
     success: { status: 200, description: 'The scope', schema: scopeDetailSchema },
+    problems: [404],
+  }),
+  update: defineRoute({
+    operationId: 'updateScope',
+    method: 'PATCH',
+    path: `${API_PREFIX}/scopes/:id`,
+    tag,
+    summary: "Change a scope's capacity and/or oversubscription ratio",
+    description:
+      'The effective budget becomes floor(capacityWatts x oversubscriptionRatio), still lowered by an active ' +
+      'override. Audited with its actor.',
+    access: 'operator',
+    params: idParamsSchema,
+    body: scopeUpdateSchema,
+    success: { status: 200, description: 'The updated scope with its aggregates', schema: scopeDetailSchema },
     problems: [404],
   }),
 };

@@ -5,8 +5,10 @@
  * 15,000 rows per call, never the GPUs or the allocations.
  */
 import type { Database } from '../database';
-import { mapped, NotFoundError } from '../errors';
+import { ConstraintViolationError, mapped, NotFoundError } from '../errors';
 import { isUuid } from '../ids';
+import { transaction, type AuditContext } from '../transactions';
+import { appendAuditEvent } from './audit-log';
 
 export type ScopeKind = 'site' | 'hall' | 'row' | 'rack';
 
@@ -78,6 +80,39 @@ interface RackRow {
   gpus_allocated_milli: number;
   gpus_busy: number;
   allocated_watts: number;
+}
+
+/** What an operator may change on a scope; fields left undefined keep their value. */
+export interface ScopeChanges {
+  readonly capacityWatts?: number;
+  readonly oversubscriptionRatio?: number;
+}
+
+/** The row as stored, without aggregates: what `update` returns. */
+export interface ScopeRecord {
+  readonly id: string;
+  readonly kind: ScopeKind;
+  readonly name: string;
+  readonly path: string;
+  readonly parentId: string | null;
+  readonly capacityWatts: number;
+  readonly oversubscriptionRatio: number;
+  readonly updatedAt: Date;
+}
+
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * Values the CHECK constraints cannot judge: PostgreSQL orders NaN above every number (so NaN
+ * would pass `>= 1.0`), and a non-integer or out-of-range capacity fails inside Prisma, not as a
+ * constraint. Bounds the database does check (> 0, >= 1.0) are left to it, to live in one place.
+ */
+function checkChanges(changes: ScopeChanges): void {
+  const { capacityWatts, oversubscriptionRatio } = changes;
+  if (capacityWatts !== undefined && (!Number.isInteger(capacityWatts) || capacityWatts > INT4_MAX))
+    throw new ConstraintViolationError(`must be an integer <= ${INT4_MAX}`, undefined, 'capacityWatts');
+  if (oversubscriptionRatio !== undefined && !Number.isFinite(oversubscriptionRatio))
+    throw new ConstraintViolationError('must be a finite number', undefined, 'oversubscriptionRatio');
 }
 
 const KIND_DEPTH: Record<ScopeKind, number> = { site: 0, hall: 1, row: 2, rack: 3 };
@@ -189,6 +224,55 @@ export class ScopeRepository {
     const scope = summaries.find((s) => s.id === id);
     if (!scope) throw new NotFoundError('scope', id);
     return { ...scope, children: summaries.filter((s) => s.parentId === id) };
+  }
+
+  /**
+   * Changes a scope's capacity and/or oversubscription, with its audit event in the same
+   * transaction. NotFoundError for an unknown id; ConstraintViolationError (naming the field) when
+   * the database's CHECK constraints refuse a value, in which case nothing is written.
+   */
+  async update(id: string, changes: ScopeChanges, audit: AuditContext): Promise<ScopeRecord> {
+    checkChanges(changes);
+    if (!isUuid(id)) throw new NotFoundError('scope', id);
+    try {
+      return await transaction(this.database.prisma, async (tx) => {
+        const select = {
+          id: true,
+          kind: true,
+          name: true,
+          path: true,
+          parentId: true,
+          capacityWatts: true,
+          oversubscriptionRatio: true,
+          updatedAt: true,
+        } as const;
+        // Locked, so that two concurrent updates each audit the values they really replaced.
+        const [before] = await tx.$queryRaw<
+          Array<{ path: string; capacity_watts: number; oversubscription_ratio: number }>
+        >`SELECT path, capacity_watts, oversubscription_ratio FROM scopes WHERE id = ${id}::uuid FOR UPDATE`;
+        if (!before) throw new NotFoundError('scope', id);
+        const after = await tx.scope.update({
+          where: { id },
+          data: { capacityWatts: changes.capacityWatts, oversubscriptionRatio: changes.oversubscriptionRatio },
+          select,
+        });
+        await appendAuditEvent(tx, {
+          actor: audit.actor,
+          action: 'scope.update',
+          target: `scope/${id}`,
+          details: {
+            path: before.path,
+            before: { capacityWatts: before.capacity_watts, oversubscriptionRatio: before.oversubscription_ratio },
+            changes,
+          },
+        });
+        return after;
+      });
+    } finally {
+      // The fingerprint would notice the new row version anyway; dropping the rows makes the
+      // next read certain to see this change without relying on a hash sum.
+      this.cached = undefined;
+    }
   }
 
   async findByPath(path: string): Promise<{ id: string; kind: ScopeKind; path: string } | undefined> {
