@@ -94,7 +94,7 @@ describe('leader failover while placing pods (kill -9)', () => {
     expect(follower.lines).not.toContain('leader');
     const killedAt = Date.now();
     await leader.kill('SIGKILL');
-    await follower.waitFor((l) => l === 'leader', 30_000);
+    await follower.waitFor((l) => l === 'leader', 30_000); // fails the test if the follower never takes over
     const takeoverMs = Date.now() - killedAt;
     await creating;
 
@@ -156,7 +156,6 @@ describe('leader failover while placing pods (kill -9)', () => {
       })),
     });
     expect(engine.overBudget()).toEqual([]);
-    expect(takeoverMs).toBeLessThan(30_000);
     console.log(
       `failover: the follower led ${takeoverMs} ms after kill -9 (lease ${LEASE.leaseDurationMs} ms); ${PODS} pods bound once each`,
     );
