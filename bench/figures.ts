@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 
 /** The nearest-rank percentile `p` (0-100) of ascending `sorted` samples. */
 export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0; // an empty run has no latency to report
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 

@@ -24,6 +24,7 @@ import { generateTopology, isTopologyPreset, type TopologyPreset } from '@switch
 import { Inventory, migrate, openDatabase } from '@switchyard/inventory';
 import { SwitchyardCluster, type PodObject } from '@switchyard/kube';
 import { applyModelDeploymentCrd, KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
+import { percentile } from '../figures';
 
 export interface EndToEndBenchOptions {
   readonly preset: TopologyPreset;
@@ -61,10 +62,6 @@ function repoRoot(): string {
     dir = parent;
   }
   return dir;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function startSimProcess(preset: TopologyPreset): Promise<{ child: ChildProcess; kubeconfig: string }> {

@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiToken, PrismaClient, Role } from '../generated/prisma/client';
-import { ConflictError, mapped, NotFoundError } from '../errors';
-import { isUuid } from '../ids';
+import { ConflictError, mapped } from '../errors';
+import { existingById } from '../ids';
 import { transaction, type AuditContext } from '../transactions';
 import { appendAuditEvent } from './audit-log';
 
@@ -109,8 +109,7 @@ export class ApiTokenRepository {
 
   revoke(id: string, audit: AuditContext): Promise<ApiTokenRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = isUuid(id) ? await tx.apiToken.findUnique({ where: { id } }) : null;
-      if (!existing) throw new NotFoundError('token', id);
+      const existing = await existingById('token', id, () => tx.apiToken.findUnique({ where: { id } }));
       const { count } = await tx.apiToken.updateMany({
         where: { id, revokedAt: null },
         data: { revokedAt: new Date() },
@@ -127,9 +126,9 @@ export class ApiTokenRepository {
   }
 
   async get(id: string): Promise<ApiTokenRecord> {
-    const row = isUuid(id) ? await mapped(() => this.prisma.apiToken.findUnique({ where: { id } })) : null;
-    if (!row) throw new NotFoundError('token', id);
-    return toRecord(row);
+    return toRecord(
+      await existingById('token', id, () => mapped(() => this.prisma.apiToken.findUnique({ where: { id } }))),
+    );
   }
 
   /** All tokens, newest first (a handful; no pagination needed). */

@@ -5,7 +5,7 @@
  */
 import type { BudgetOverride, PrismaClient } from '../generated/prisma/client';
 import { ConflictError, ConstraintViolationError, InvalidParameterError, mapped, NotFoundError } from '../errors';
-import { isUuid } from '../ids';
+import { existingById, isUuid } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import { transaction, type AuditContext } from '../transactions';
 import { appendAuditEvent } from './audit-log';
@@ -74,8 +74,7 @@ export class BudgetOverrideRepository {
   /** Ends the override now. Cancelling twice is a ConflictError (the first cancellation stands). */
   cancel(id: string, audit: AuditContext): Promise<BudgetOverrideRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = isUuid(id) ? await tx.budgetOverride.findUnique({ where: { id } }) : null;
-      if (!existing) throw new NotFoundError('budget override', id);
+      const existing = await existingById('budget override', id, () => tx.budgetOverride.findUnique({ where: { id } }));
       // Conditional update: two concurrent cancels cannot both succeed.
       const { count } = await tx.budgetOverride.updateMany({
         where: { id, cancelledAt: null },
@@ -93,9 +92,11 @@ export class BudgetOverrideRepository {
   }
 
   async get(id: string): Promise<BudgetOverrideRecord> {
-    const row = isUuid(id) ? await mapped(() => this.prisma.budgetOverride.findUnique({ where: { id } })) : null;
-    if (!row) throw new NotFoundError('budget override', id);
-    return toRecord(row);
+    return toRecord(
+      await existingById('budget override', id, () =>
+        mapped(() => this.prisma.budgetOverride.findUnique({ where: { id } })),
+      ),
+    );
   }
 
   /** Newest start first. */

@@ -1,7 +1,7 @@
 /** Workload owners (ModelDeployments) as the control plane last saw them, for placements and the API. */
 import type { Deployment, Prisma, PrismaClient } from '../generated/prisma/client';
 import { mapped, NotFoundError } from '../errors';
-import { isUuid } from '../ids';
+import { existingById } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import type { PriorityClass } from './allocations';
 
@@ -69,9 +69,9 @@ export class DeploymentRepository {
   }
 
   async getById(id: string): Promise<DeploymentRecord> {
-    const row = isUuid(id) ? await mapped(() => this.prisma.deployment.findUnique({ where: { id } })) : null;
-    if (!row) throw new NotFoundError('deployment', id);
-    return toRecord(row);
+    return toRecord(
+      await existingById('deployment', id, () => mapped(() => this.prisma.deployment.findUnique({ where: { id } }))),
+    );
   }
 
   /** Ordered by namespace, then name. */
