@@ -117,6 +117,23 @@ describe('deploy/ applied with the real kubectl', () => {
     expect(await kubectlOk('apply', '-k', 'deploy/base')).not.toMatch(/ configured$/m);
   });
 
+  it('applies the observability overlay: the base plus the dashboards as ConfigMaps for the Grafana sidecar', async () => {
+    await kubectlOk('apply', '-k', 'deploy/overlays/observability');
+    const list = JSON.parse(
+      await kubectlOk('get', 'configmaps', '-n', 'switchyard-system', '-l', 'grafana_dashboard=1', '-o', 'json'),
+    ) as { items: Array<{ metadata: { name: string }; data: Record<string, string> }> };
+    expect(list.items.map((c) => c.metadata.name).sort()).toEqual([
+      'switchyard-dashboard-fleet',
+      'switchyard-dashboard-power',
+    ]);
+    for (const configMap of list.items) {
+      for (const json of Object.values(configMap.data)) expect(JSON.parse(json)).toHaveProperty('uid');
+    }
+    expect(await kubectlOk('get', 'deployment', 'switchyard', '-n', 'switchyard-system', '-o', 'name')).toMatch(
+      /switchyard/,
+    );
+  });
+
   it('applies every example ModelDeployment and kubectl get md shows the printer columns', async () => {
     const files = exampleManifests();
     expect(files.map((f) => f.split('/').pop()).sort()).toEqual([

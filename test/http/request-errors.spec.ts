@@ -155,9 +155,10 @@ describe('malformed, oversized and ill-typed requests', () => {
     ]);
   });
 
-  it('an unknown method on a known path is a problem, not an HTML page', async () => {
+  it('an unknown method on a known path is a 405 problem with Allow, not an HTML page', async () => {
     const res = await t.http.post('/api/v1/scopes').set(t.auth('admin')).send({});
-    expectProblem(res, 404, 'not-found');
+    expectProblem(res, 405, 'method-not-allowed');
+    expect(res.headers['allow']).toBe('GET, HEAD');
   });
 
   it('a malformed percent-encoding in the path is a 400 problem', async () => {

@@ -25,6 +25,7 @@ import { TopologyController } from './topology/topology.controller';
 import { KubernetesModule, SCHEDULING_CONTROLLERS } from './kubernetes/kubernetes.module';
 import { type KubernetesRuntime } from './kubernetes/kubernetes-runtime';
 import { buildOpenApiDocument } from './openapi/openapi-document';
+import { ScopeMetrics } from './metrics/scope-metrics';
 
 export const CONTROL_PLANE_CONFIG = Symbol('CONTROL_PLANE_CONFIG');
 
@@ -94,6 +95,7 @@ export class ControlPlaneModule {
       },
       { provide: OPENAPI_DOCUMENT, useValue: openApiDocument(services.controllers) },
       { provide: APP_GUARD, useValue: new BearerAuthGuard(inventoryTokenAuthenticator(services.inventory.tokens)) },
+      ScopeMetrics,
     ];
     return {
       module: ControlPlaneModule,

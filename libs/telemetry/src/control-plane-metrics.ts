@@ -69,12 +69,26 @@ export class ControlPlaneMetrics {
     });
   }
 
-  gauge<L extends string>(definition: GaugeDefinition<L>): Gauge<L> {
-    return new Gauge({
+  /**
+   * A gauge; with `collect`, its values are set by that callback at each scrape (prom-client
+   * awaits it), for numbers that live elsewhere (the database) rather than in this process.
+   */
+  gauge<L extends string>(
+    definition: GaugeDefinition<L>,
+    collect?: (gauge: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
+    return new Gauge<L>({
       name: definition.name,
       help: definition.help,
       labelNames: [...definition.labelNames],
       registers: [this.registry],
+      ...(collect
+        ? {
+            collect(this: Gauge<L>) {
+              return collect(this);
+            },
+          }
+        : {}),
     });
   }
 }

@@ -1,2 +1,3 @@
 export * from './metric-definitions';
 export * from './control-plane-metrics';
+export * from './throttled-read';
