@@ -30,7 +30,7 @@ describe('deploy/base', () => {
       'switchyard.io/modeldeployments/status: patch,update',
       'switchyard.io/modeldeployments: get,list,patch,update,watch',
     ]);
-    expect(rules('Role')).toEqual(['coordination.k8s.io/leases: create,get,update']);
+    expect(rules('Role')).toEqual(['coordination.k8s.io/leases: create,get,list,update,watch']);
     expect(rbac.find((d) => d.kind === 'Role')!.metadata.namespace).toBe('switchyard-system');
     expect(JSON.stringify(rbac)).not.toMatch(/"\*"/);
   });

@@ -39,6 +39,7 @@ function candidate(
   leaseName: string,
   identity: string,
   leaseDurationMs = LEASE_MS,
+  timings: { retryPeriodMs?: number; renewDeadlineMs?: number; watch?: boolean } = {},
 ): Candidate {
   const c: Candidate = {
     started: [],
@@ -50,8 +51,11 @@ function candidate(
       leaseName,
       identity,
       leaseDurationMs,
-      renewDeadlineMs: leaseDurationMs > LEASE_MS ? leaseDurationMs / 2 : Math.min(RENEW_MS, leaseDurationMs - 100),
-      retryPeriodMs: RETRY_MS,
+      renewDeadlineMs:
+        timings.renewDeadlineMs ??
+        (leaseDurationMs > LEASE_MS ? leaseDurationMs / 2 : Math.min(RENEW_MS, leaseDurationMs - 100)),
+      retryPeriodMs: timings.retryPeriodMs ?? RETRY_MS,
+      ...(timings.watch === undefined ? {} : { watch: timings.watch }),
       callbacks: {
         onStartedLeading: () => {
           c.started.push(performance.now());
@@ -98,23 +102,49 @@ describe('LeaseLeaderElector', () => {
     expect(a.started.length + b.started.length).toBe(1);
   });
 
-  it('lets the follower take over after the leader stops renewing, not before the lease expires', async () => {
-    const a = candidate(fx.cluster, 'crash', 'a');
+  it.each([
+    ['watching the lease', true],
+    ['polling only', false],
+  ])(
+    'lets the follower take over after the leader stops renewing, not before the lease expires (%s)',
+    async (_mode, watch) => {
+      const name = `crash-${watch ? 'watch' : 'poll'}`;
+      const a = candidate(fx.cluster, name, 'a', LEASE_MS, { watch });
+      a.elector.start();
+      await eventually(() => a.elector.isLeader(), 5000, 'a leads');
+      const b = candidate(fx.connectAgain(), name, 'b', LEASE_MS, { watch });
+      b.elector.start();
+      await new Promise((r) => setTimeout(r, 3 * RETRY_MS)); // b has observed a's renewals
+      expect(b.elector.isLeader()).toBe(false);
+
+      await a.elector.stop({ release: false }); // as kill -9: no release
+      const lastRenewal = Date.parse(String((await readLease(name)).spec.renewTime));
+      await eventually(() => b.elector.isLeader(), LEASE_MS + 2 * RETRY_MS + 3000, 'b takes over');
+      // b can only have seen a's last renewal after it was written, and must then wait a whole lease.
+      expect(b.startedWall[0] - lastRenewal).toBeGreaterThanOrEqual(LEASE_MS);
+      const lease = await readLease(name);
+      expect(lease.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+      // The acquisition written to the record obeys the same bound (both clocks are this machine's).
+      expect(Date.parse(String(lease.spec.acquireTime)) - lastRenewal).toBeGreaterThanOrEqual(LEASE_MS);
+      expect(b.leaders).toEqual(['a', 'b']);
+    },
+  );
+
+  it('observes a release through the watch, without waiting for its next retry tick', async () => {
+    // Retry every 8-9.6 s: after its first (failed) attempt, b would not poll again before then.
+    const timings = { retryPeriodMs: 8000, renewDeadlineMs: 10_000 };
+    const a = candidate(fx.cluster, 'watched-release', 'a', 20_000, timings);
     a.elector.start();
     await eventually(() => a.elector.isLeader(), 5000, 'a leads');
-    const b = candidate(fx.connectAgain(), 'crash', 'b');
+    const b = candidate(fx.connectAgain(), 'watched-release', 'b', 20_000, timings);
+    const startedAt = performance.now();
     b.elector.start();
-    await new Promise((r) => setTimeout(r, 3 * RETRY_MS)); // b has observed a's renewals
-    expect(b.elector.isLeader()).toBe(false);
-
-    await a.elector.stop({ release: false }); // as kill -9: no release
-    const lastRenewal = Date.parse(String((await readLease('crash')).spec.renewTime));
-    await eventually(() => b.elector.isLeader(), LEASE_MS + 2 * RETRY_MS + 3000, 'b takes over');
-    // b can only have seen a's last renewal after it was written, and must then wait a whole lease.
-    expect(b.startedWall[0] - lastRenewal).toBeGreaterThanOrEqual(LEASE_MS);
-    const lease = await readLease('crash');
-    expect(lease.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
-    expect(b.leaders).toEqual(['a', 'b']);
+    await eventually(() => b.elector.currentLeader() === 'a', 5000, 'b has seen a hold the lease');
+    await a.elector.stop(); // releases
+    await eventually(() => b.elector.isLeader(), 5000, 'b takes over after the release');
+    // Only an observed change can explain an attempt before b's second retry tick.
+    expect(b.started[0] - startedAt).toBeLessThan(8000);
+    expect((await readLease('watched-release')).spec.holderIdentity).toBe('b');
   });
 
   it('hands over at once when the leader releases the lease on graceful stop', async () => {

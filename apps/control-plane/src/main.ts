@@ -73,7 +73,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     // The embedded Kubernetes API (no KUBECONFIG) or the configured cluster; its lines are shown after ours.
     const kubernetesLines: string[] = [];
     kubernetes = await startKubernetesForControlPlane({
-      env,
+      ...(config.kubernetes ? { kubernetes: config.kubernetes } : { env }),
       dataDir: config.dataDir,
       topologyFile: config.seedTopologyFile,
       inventory,

@@ -22,6 +22,8 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** Connections in the PostgreSQL pool (default 10). */
   poolSize?: number;
+  /** How long opening a PostgreSQL connection may take before it fails (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /** One connection held for a sequence of statements (migrations, advisory locks). */
@@ -75,8 +77,18 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
   const schema = options.schema ?? urlSchema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new TypeError(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
   // search_path on every connection: raw SQL and the migration triggers resolve names in `schema`.
-  const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10, options: `-c search_path="${schema}"` });
-  // An idle connection dropped by the server must not crash the process; the pool reconnects.
+  const pool = new Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    options: `-c search_path="${schema}"`,
+    // A server that does not answer (restarting, unreachable) fails the attempt after 10 s
+    // instead of holding the caller forever (pg's default); callers retry with their backoff.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // TCP keepalive: a connection to a server that vanished without closing it is noticed.
+    keepAlive: true,
+  });
+  // An idle connection dropped by the server (a restart) must not crash the process; the pool
+  // discards it and opens a new one for the next query.
   pool.on('error', () => undefined);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
   return {

@@ -68,6 +68,18 @@ export interface NodeObject extends KubeObject {
   };
 }
 
+/** `coordination.k8s.io/v1` Lease in wire form. */
+export interface LeaseObject extends KubeObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+    [key: string]: unknown;
+  };
+}
+
 export interface ListMeta {
   resourceVersion?: string;
   continue?: string;

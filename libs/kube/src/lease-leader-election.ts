@@ -9,12 +9,18 @@
  *   renew deadline, which is shorter than the lease duration, so it stops acting before
  *   anyone else may start;
  * - on graceful stop the leader empties holderIdentity, so a follower takes over at once.
+ * A follower also watches the Lease, so it observes a renewal (or a release) when it happens
+ * rather than up to a retry period later, and it makes its attempt at the moment the record
+ * it observed expires instead of at the next retry tick. The retry period stays the fallback
+ * when the watch is not available (e.g. RBAC without `watch` on leases).
  */
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { sleep } from './backoff';
 import type { ClusterConnection } from './cluster-connection';
 import { toKubeApiError } from './kube-errors';
 import { silentLogger, type KubeLogger } from './kube-logger';
+import { collectionPath, type LeaseObject } from './kube-objects';
+import { ResourceInformer } from './resource-informer';
 
 export interface LeaderCallbacks {
   /** This process became the leader; `signal` aborts when it stops leading. */
@@ -36,6 +42,8 @@ export interface LeaderElectionOptions {
   readonly logger?: KubeLogger;
   /** Monotonic milliseconds; the default is `performance.now()`, immune to wall-clock jumps. */
   readonly now?: () => number;
+  /** Watch the Lease to observe changes as they happen (default true); false polls every retry period only. */
+  readonly watch?: boolean;
 }
 
 export const DEFAULT_LEASE_DURATION_MS = 15_000;
@@ -64,6 +72,11 @@ export class LeaseLeaderElector {
   private leadingController: AbortController | undefined;
   private observed: ObservedRecord | undefined;
   private observedAt = 0;
+  /** Bumped whenever the observed record changes, to tell "changed since my last attempt". */
+  private observedSerial = 0;
+  private readonly leaseWatch: ResourceInformer<LeaseObject> | undefined;
+  /** Wakes a waiting campaign when the watch delivers a change. */
+  private wakeCampaign: (() => void) | undefined;
   /** The lease as last read or written, for the resourceVersion of the next write. */
   private lease: V1Lease | undefined;
   private lastReportedLeader: string | undefined | null = null;
@@ -83,6 +96,20 @@ export class LeaseLeaderElector {
     if (!opts.identity) throw new LeaderElectionConfigError('identity must not be empty');
     this.logger = opts.logger ?? silentLogger;
     this.now = opts.now ?? (() => performance.now());
+    if (opts.watch !== false) {
+      this.leaseWatch = new ResourceInformer<LeaseObject>(conn, {
+        resource: 'leases',
+        path: collectionPath('coordination.k8s.io/v1', 'leases', opts.namespace),
+        fieldSelector: `metadata.name=${opts.leaseName}`,
+        logger: onceThenDebug(this.logger, 'the election polls the lease every retry period until the watch works'),
+      });
+      const seen = (lease: LeaseObject) => {
+        if (lease.metadata.name !== opts.leaseName) return;
+        this.observe(lease, true);
+        this.wakeCampaign?.();
+      };
+      this.leaseWatch.addHandlers({ onAdd: seen, onUpdate: seen });
+    }
   }
 
   isLeader(): boolean {
@@ -100,7 +127,10 @@ export class LeaseLeaderElector {
 
   /** Starts campaigning in the background; call once. */
   start(): void {
-    if (!this.loop) this.loop = this.run();
+    if (this.loop) return;
+    // Without a working watch the election still works, polling every retry period.
+    this.leaseWatch?.start().catch(() => undefined);
+    this.loop = this.run();
   }
 
   /**
@@ -110,7 +140,8 @@ export class LeaseLeaderElector {
    */
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.stopController.abort();
-    await this.loop;
+    this.wakeCampaign?.();
+    await Promise.all([this.loop, this.leaseWatch?.stop()]);
     if (this.leading) {
       if (options.release !== false) await this.release();
       this.stepDown();
@@ -127,10 +158,7 @@ export class LeaseLeaderElector {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      // Campaign until acquired.
-      while (!this.stopped && !(await this.tryAcquireOrRenew()))
-        await sleep(this.jitteredRetry(), this.stopController.signal);
-      if (this.stopped) return;
+      if (!(await this.campaign())) return;
       this.becomeLeader();
       // Renew until stopped or the renew deadline passes without a successful renewal.
       let lastRenew = this.now();
@@ -156,6 +184,53 @@ export class LeaseLeaderElector {
     }
   }
 
+  /**
+   * Tries to acquire until it succeeds (true) or the elector stops (false). An attempt is made
+   * at the first chance, every retry period (jittered) as a fallback, as soon as an observed
+   * record has been free since the last attempt, and at the moment the observed record
+   * expires: observedAt (this process's clock, when it saw the record change) + lease duration.
+   */
+  private async campaign(): Promise<boolean> {
+    let lastAttemptAt = Number.NEGATIVE_INFINITY;
+    let lastAttemptSerial = -1;
+    let retryDelay = this.jitteredRetry();
+    while (!this.stopped) {
+      const now = this.now();
+      const observed = this.observed;
+      const expiresAt = observed?.holder !== undefined ? this.observedAt + observed.leaseDurationMs : undefined;
+      const attempt =
+        now - lastAttemptAt >= retryDelay ||
+        (observed !== undefined && observed.holder === undefined && this.observedSerial !== lastAttemptSerial) ||
+        (expiresAt !== undefined && now >= expiresAt && lastAttemptAt < expiresAt);
+      if (attempt) {
+        lastAttemptAt = now;
+        lastAttemptSerial = this.observedSerial;
+        retryDelay = this.jitteredRetry();
+        if (await this.tryAcquireOrRenew()) return true;
+        continue;
+      }
+      let wakeAt = lastAttemptAt + retryDelay;
+      if (expiresAt !== undefined && lastAttemptAt < expiresAt) wakeAt = Math.min(wakeAt, expiresAt);
+      await this.waitForChange(Math.max(0, wakeAt - now));
+    }
+    return false;
+  }
+
+  /** Sleeps for `ms`, or less when the watch observes a change or the elector stops. */
+  private async waitForChange(ms: number): Promise<void> {
+    const woken = new AbortController();
+    this.wakeCampaign = () => woken.abort();
+    const onStop = () => woken.abort();
+    this.stopController.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      // +1 ms: a timer may fire a fraction of a millisecond before its deadline on the monotonic clock.
+      await sleep(ms + 1, woken.signal);
+    } finally {
+      this.wakeCampaign = undefined;
+      this.stopController.signal.removeEventListener('abort', onStop);
+    }
+  }
+
   private becomeLeader(): void {
     this.leading = true;
     this.leadingController = new AbortController();
@@ -178,13 +253,19 @@ export class LeaseLeaderElector {
     }
   }
 
-  private observe(lease: V1Lease): void {
+  /**
+   * Records what the Lease says now. `lease` comes from a read or write through client-node
+   * (typed, dates as Date) or from the watch (wire JSON, dates as strings); only the former is
+   * kept as the base of the next write, and timestamps are compared as milliseconds so that the
+   * two forms of one record do not look like a change.
+   */
+  private observe(lease: V1Lease | LeaseObject, watched = false): void {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ? spec.holderIdentity : undefined;
     const fingerprint = JSON.stringify([
       holder,
-      String(spec.renewTime ?? ''),
-      String(spec.acquireTime ?? ''),
+      timeMs(spec.renewTime),
+      timeMs(spec.acquireTime),
       spec.leaseTransitions ?? 0,
       spec.leaseDurationSeconds ?? 0,
     ]);
@@ -195,8 +276,9 @@ export class LeaseLeaderElector {
         leaseDurationMs: spec.leaseDurationSeconds ? spec.leaseDurationSeconds * 1000 : this.leaseDurationMs,
       };
       this.observedAt = this.now();
+      this.observedSerial += 1;
     }
-    this.lease = lease;
+    if (!watched) this.lease = lease as V1Lease;
     if (this.lastReportedLeader !== holder) {
       this.lastReportedLeader = holder;
       try {
@@ -296,6 +378,32 @@ export class LeaseLeaderElector {
       );
     }
   }
+}
+
+/**
+ * The first warning as a warning (with `note`), the rest as debug: a lease watch that keeps
+ * failing (e.g. RBAC without list/watch on leases) must not flood the log, polling covers it.
+ */
+function onceThenDebug(logger: KubeLogger, note: string): KubeLogger {
+  let warned = false;
+  return {
+    debug: (obj, msg) => logger.debug(obj, msg),
+    info: (obj, msg) => logger.info(obj, msg),
+    warn: (obj, msg) => {
+      if (warned) return logger.debug(obj, msg);
+      warned = true;
+      logger.warn({ ...obj, note }, `lease watch: ${msg}`);
+    },
+    error: (obj, msg) => logger.error(obj, msg),
+  };
+}
+
+/** A timestamp as client-node (Date) or the wire (RFC 3339 string) carries it, in epoch milliseconds. */
+function timeMs(value: unknown): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (value instanceof Date) return value.getTime();
+  const ms = Date.parse(String(value));
+  return Number.isNaN(ms) ? null : ms;
 }
 
 function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigurationError, loadControlPlaneConfig } from './control-plane-config';
+import { ConfigurationError, loadControlPlaneConfig, loadKubernetesConfig } from './control-plane-config';
 
 const demo = '/repo/deploy/examples/topology-demo.yaml';
 
@@ -15,6 +15,16 @@ describe('loadControlPlaneConfig', () => {
       logLevel: 'info',
       kubeconfig: undefined,
       seedTopologyFile: demo,
+      kubernetes: {
+        enabled: true,
+        kubeconfig: undefined,
+        inCluster: false,
+        podName: undefined,
+        podNamespace: undefined,
+        leaseDurationMs: undefined,
+        renewDeadlineMs: undefined,
+        retryPeriodMs: undefined,
+      },
     });
   });
 
@@ -58,6 +68,11 @@ describe('loadControlPlaneConfig', () => {
     ['DATABASE_URL', 'mysql://x@y/z', 'postgresql://'],
     ['SWITCHYARD_ADMIN_TOKEN', 'short', 'at least 24'],
     ['LOG_LEVEL', 'loud', 'one of fatal, error'],
+    ['SWITCHYARD_KUBERNETES', 'maybe', '"off"'],
+    ['POD_NAME', 'Not_A_Pod', 'pod name'],
+    ['POD_NAMESPACE', 'x'.repeat(64), 'at most 63'],
+    ['SWITCHYARD_LEASE_DURATION_MS', '15s', 'positive integer'],
+    ['SWITCHYARD_RETRY_PERIOD_MS', '0', 'positive integer'],
   ])('rejects %s=%s with a message naming the variable', (variable, value, message) => {
     try {
       loadControlPlaneConfig({ [variable]: value }, demo);
@@ -72,5 +87,41 @@ describe('loadControlPlaneConfig', () => {
 
   it('reports every bad variable at once', () => {
     expect(() => loadControlPlaneConfig({ PORT: 'x', LOG_LEVEL: 'y' }, demo)).toThrow(/PORT: .*; LOG_LEVEL: /);
+  });
+
+  it('reads the Kubernetes variables into the kubernetes section', () => {
+    const config = loadControlPlaneConfig(
+      {
+        KUBECONFIG: '/etc/kube/config',
+        KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        POD_NAME: 'switchyard-7d9f-abcde',
+        POD_NAMESPACE: 'switchyard-system',
+        SWITCHYARD_KUBERNETES: 'ON',
+        SWITCHYARD_LEASE_DURATION_MS: '20000',
+        SWITCHYARD_RENEW_DEADLINE_MS: '12000',
+        SWITCHYARD_RETRY_PERIOD_MS: '3000',
+      },
+      demo,
+    );
+    expect(config.kubernetes).toEqual({
+      enabled: true,
+      kubeconfig: '/etc/kube/config',
+      inCluster: true,
+      podName: 'switchyard-7d9f-abcde',
+      podNamespace: 'switchyard-system',
+      leaseDurationMs: 20000,
+      renewDeadlineMs: 12000,
+      retryPeriodMs: 3000,
+    });
+    expect(loadKubernetesConfig({ SWITCHYARD_KUBERNETES: 'off' }).enabled).toBe(false);
+  });
+
+  it('refuses leader-election timings that could give two leaders, naming the variable', () => {
+    expect(() => loadKubernetesConfig({ SWITCHYARD_LEASE_DURATION_MS: '9000' })).toThrow(
+      /SWITCHYARD_LEASE_DURATION_MS: must be greater than the renew deadline \(10000 ms\)/,
+    );
+    expect(() => loadKubernetesConfig({ SWITCHYARD_RETRY_PERIOD_MS: '9000' })).toThrow(
+      /SWITCHYARD_RENEW_DEADLINE_MS: must be greater than 1.2 x the retry period/,
+    );
   });
 });

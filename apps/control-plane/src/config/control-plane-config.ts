@@ -17,6 +17,26 @@ export interface ControlPlaneConfig {
   kubeconfig: string | undefined;
   /** Topology loaded when the database holds none; undefined disables seeding. */
   seedTopologyFile: string | undefined;
+  /** Always set by loadControlPlaneConfig; optional so hand-built configs (tests) need not repeat it. */
+  kubernetes?: KubernetesConfig;
+}
+
+/** Where the Kubernetes API comes from and how this replica campaigns for leadership. */
+export interface KubernetesConfig {
+  /** SWITCHYARD_KUBERNETES=off: no Kubernetes at all (API and inventory only). */
+  enabled: boolean;
+  /** KUBECONFIG: a kubeconfig file of a real cluster (wins over in-cluster credentials). */
+  kubeconfig: string | undefined;
+  /** KUBERNETES_SERVICE_HOST is set: running in a pod, use its service account. */
+  inCluster: boolean;
+  /** POD_NAME: the leader-election identity's prefix (a random suffix is added). */
+  podName: string | undefined;
+  /** POD_NAMESPACE: where the leader Lease lives (default `default`). */
+  podNamespace: string | undefined;
+  /** SWITCHYARD_LEASE_DURATION_MS / _RENEW_DEADLINE_MS / _RETRY_PERIOD_MS; unset = 15 s / 10 s / 2 s. */
+  leaseDurationMs: number | undefined;
+  renewDeadlineMs: number | undefined;
+  retryPeriodMs: number | undefined;
 }
 
 export interface ConfigurationProblem {
@@ -35,6 +55,26 @@ export class ConfigurationError extends Error {
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const optionalMillis = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .regex(/^[1-9]\d{0,8}$/, 'must be a positive integer (milliseconds)')
+    .transform(Number)
+    .optional(),
+);
+
+/** A DNS-1123 label, as Kubernetes namespaces and (in practice) pod names are. */
+const optionalDnsName = (what: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .max(253, `must be a Kubernetes ${what} (at most 253 characters)`)
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `must be a Kubernetes ${what} (lower-case letters, digits, '-', '.')`)
+      .optional(),
+  );
 
 const environmentSchema = z.object({
   PORT: z.preprocess(
@@ -71,6 +111,18 @@ const environmentSchema = z.object({
   ),
   KUBECONFIG: optionalString,
   SWITCHYARD_SEED_TOPOLOGY: z.string().optional(),
+  SWITCHYARD_KUBERNETES: z.preprocess(
+    (value) => (typeof value === 'string' ? emptyAsUndefined(value.trim().toLowerCase()) : value),
+    z.enum(['on', 'off'], { message: 'must be "off" (no Kubernetes) or "on" (the default)' }).default('on'),
+  ),
+  KUBERNETES_SERVICE_HOST: optionalString,
+  POD_NAME: optionalDnsName('pod name'),
+  POD_NAMESPACE: optionalDnsName('namespace').refine((v) => v === undefined || v.length <= 63, {
+    message: 'must be a Kubernetes namespace (at most 63 characters)',
+  }),
+  SWITCHYARD_LEASE_DURATION_MS: optionalMillis,
+  SWITCHYARD_RENEW_DEADLINE_MS: optionalMillis,
+  SWITCHYARD_RETRY_PERIOD_MS: optionalMillis,
 });
 
 /** Variables this module reads, for the README's configuration table and for error messages. */
@@ -84,16 +136,7 @@ export function loadControlPlaneConfig(
   env: NodeJS.ProcessEnv,
   defaultSeedTopology: string | undefined,
 ): ControlPlaneConfig {
-  const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigurationError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? '(environment)'),
-        message: issue.message,
-      })),
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnvironment(env);
   // An explicitly empty SWITCHYARD_SEED_TOPOLOGY turns seeding off; unset means the demo file.
   const seed = e.SWITCHYARD_SEED_TOPOLOGY === undefined ? defaultSeedTopology : e.SWITCHYARD_SEED_TOPOLOGY.trim();
   return {
@@ -105,5 +148,58 @@ export function loadControlPlaneConfig(
     logLevel: e.LOG_LEVEL,
     kubeconfig: e.KUBECONFIG,
     seedTopologyFile: seed ? path.resolve(seed) : undefined,
+    kubernetes: kubernetesConfig(e),
+  };
+}
+
+/** Only the Kubernetes part (same validation), for callers that were handed an environment. */
+export function loadKubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
+  return kubernetesConfig(parseEnvironment(env));
+}
+
+type Environment = z.infer<typeof environmentSchema>;
+
+function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+function kubernetesConfig(e: Environment): KubernetesConfig {
+  const lease = {
+    leaseDurationMs: e.SWITCHYARD_LEASE_DURATION_MS,
+    renewDeadlineMs: e.SWITCHYARD_RENEW_DEADLINE_MS,
+    retryPeriodMs: e.SWITCHYARD_RETRY_PERIOD_MS,
+  };
+  // The same rules as the elector (client-go's), checked here so a bad combination stops start-up by name.
+  const duration = lease.leaseDurationMs ?? 15_000;
+  const deadline = lease.renewDeadlineMs ?? 10_000;
+  const retry = lease.retryPeriodMs ?? 2_000;
+  const problems: ConfigurationProblem[] = [];
+  if (!(duration > deadline))
+    problems.push({
+      variable: 'SWITCHYARD_LEASE_DURATION_MS',
+      message: `must be greater than the renew deadline (${deadline} ms)`,
+    });
+  if (!(deadline > retry * 1.2))
+    problems.push({
+      variable: 'SWITCHYARD_RENEW_DEADLINE_MS',
+      message: `must be greater than 1.2 x the retry period (${retry} ms)`,
+    });
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return {
+    enabled: e.SWITCHYARD_KUBERNETES !== 'off',
+    kubeconfig: e.KUBECONFIG,
+    inCluster: e.KUBERNETES_SERVICE_HOST !== undefined,
+    podName: e.POD_NAME,
+    podNamespace: e.POD_NAMESPACE,
+    ...lease,
   };
 }

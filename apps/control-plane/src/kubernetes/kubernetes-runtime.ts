@@ -8,6 +8,7 @@ import {
   SwitchyardCluster,
   type KubeConfigSource,
   type KubeLogger,
+  type EventRecorder,
   type LeaseLeaderElector,
   type ModelDeploymentObject,
   type NodeObject,
@@ -17,12 +18,15 @@ import {
 import { startKubeSim, type KubeSim } from '@switchyard/kube-sim';
 import type { Registry } from 'prom-client';
 import { parse, stringify } from 'yaml';
+import { loadKubernetesConfig, type KubernetesConfig } from '../config/control-plane-config';
 import { isPodTerminal, SCHEDULER_NAME } from '../scheduling/pod-model';
 import { PodScheduler, type PodSchedulerOptions } from '../scheduling/pod-scheduler';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
 import { InventoryAllocationLedger, loadClusterInventory } from './inventory-ledger';
 import { KubeSchedulingCluster } from './kube-scheduling-cluster';
 import { ModelDeploymentController } from './model-deployment-controller';
+import { NodeInventorySync, nodeReady } from './node-inventory-sync';
+import { NodeMetrics } from './node-metrics';
 import { SchedulingMetrics } from './scheduling-metrics';
 
 /** Where the Kubernetes API comes from. */
@@ -58,16 +62,17 @@ export interface KubernetesRuntimeOptions {
 
 /**
  * Chooses the connection the way kubectl users expect: `KUBECONFIG` if set, in-cluster
- * credentials inside a pod, else the embedded API with the demo topology.
+ * credentials inside a pod, else the embedded API with the demo topology; null when
+ * Kubernetes is off (or there is no topology for the embedded API).
  */
-export function kubernetesConnectionFromEnv(
-  env: NodeJS.ProcessEnv,
+export function kubernetesConnectionFor(
+  config: KubernetesConfig,
   dataDir: string,
   topologyFile: string | undefined,
 ): KubernetesConnection | null {
-  if (env.SWITCHYARD_KUBERNETES === 'off') return null;
-  if (env.KUBECONFIG) return { kind: 'cluster', source: { kind: 'file', path: env.KUBECONFIG } };
-  if (env.KUBERNETES_SERVICE_HOST) return { kind: 'cluster', source: { kind: 'in-cluster' } };
+  if (!config.enabled) return null;
+  if (config.kubeconfig) return { kind: 'cluster', source: { kind: 'file', path: config.kubeconfig } };
+  if (config.inCluster) return { kind: 'cluster', source: { kind: 'in-cluster' } };
   if (!topologyFile) return null;
   return { kind: 'embedded', dataDir, topologyFile };
 }
@@ -82,14 +87,19 @@ export class KubernetesRuntime {
   readonly scheduler: PodScheduler;
   readonly controller: ModelDeploymentController;
   readonly metrics: SchedulingMetrics | null;
+  readonly nodeSync: NodeInventorySync;
+  private readonly nodeMetrics: NodeMetrics | null;
+  private readonly events: EventRecorder;
   private readonly ledger: InventoryAllocationLedger;
   private readonly elector: LeaseLeaderElector;
   private readonly podInformer: ResourceInformer<PodObject>;
   private readonly nodeInformer: ResourceInformer<NodeObject>;
   private readonly mdInformer: ResourceInformer<ModelDeploymentObject>;
   private refreshTimer: NodeJS.Timeout | null = null;
-  private readonly unknownNodes = new Set<string>();
+  private refreshSoon: NodeJS.Timeout | null = null;
   private readonly nodeState = new Map<string, string>();
+  /** Nodes whose pods have been reported NotReady (until the node is Ready again). */
+  private readonly reportedNotReady = new Set<string>();
   private leading = false;
   private activation: Promise<void> = Promise.resolve();
 
@@ -101,6 +111,7 @@ export class KubernetesRuntime {
   ) {
     const log = options.logger;
     this.metrics = options.registry ? new SchedulingMetrics(options.registry) : null;
+    this.nodeMetrics = options.registry ? new NodeMetrics(options.registry) : null;
     const informerOptions = { logger: log, ...(this.metrics ? { metrics: this.metrics } : {}) };
     this.podInformer = cluster.podInformer({
       ...informerOptions,
@@ -111,6 +122,18 @@ export class KubernetesRuntime {
     const identity = options.identity ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.ledger = new InventoryAllocationLedger(options.inventory);
     const events = cluster.eventRecorder({ component: 'switchyard-scheduler', instance: identity, logger: log });
+    this.events = events;
+    this.nodeSync = new NodeInventorySync({
+      inventory: options.inventory,
+      events,
+      logger: log,
+      onInventoryChanged: () => this.scheduleRefresh(),
+      onBlockedChanged: (name) => {
+        const node = this.nodeInformer.get(name);
+        if (node) this.applyNodeCondition(node, true);
+      },
+      onSynced: (result) => this.nodeMetrics?.nodeSynced(result),
+    });
     this.scheduler = new PodScheduler({
       ledger: this.ledger,
       cluster: new KubeSchedulingCluster(cluster, events, log),
@@ -126,13 +149,24 @@ export class KubernetesRuntime {
       inventory: options.inventory,
       logger: log,
       onDeploymentId: (key, id) => this.ledger.rememberDeployment(key, id),
+      nodeProblem: (name) => this.nodeProblem(name),
     });
     this.podInformer.addHandlers({
       onAdd: (pod) => this.scheduler.podChanged(pod),
-      onUpdate: (pod) => this.scheduler.podChanged(pod),
+      onUpdate: (pod, previous) => {
+        this.scheduler.podChanged(pod);
+        // Bound to a node already reported NotReady (decided just before it went): report this pod too.
+        const node = pod.spec.nodeName;
+        if (node && !previous.spec.nodeName && this.leading && this.reportedNotReady.has(node))
+          this.reportPods(node, 'NodeNotReady', notReadyMessage(node), [pod]);
+      },
       onDelete: (pod) => this.scheduler.podDeleted(pod),
     });
-    this.nodeInformer.addHandlers({ onAdd: (n) => this.nodeChanged(n), onUpdate: (n) => this.nodeChanged(n) });
+    this.nodeInformer.addHandlers({
+      onAdd: (n) => this.nodeChanged(n),
+      onUpdate: (n) => this.nodeChanged(n),
+      onDelete: (n) => this.nodeRemoved(n),
+    });
     this.elector = cluster.leaderElector({
       namespace: options.leaseNamespace ?? 'default',
       leaseName: options.leaseName ?? 'switchyard-scheduler',
@@ -189,12 +223,33 @@ export class KubernetesRuntime {
     this.refreshTimer.unref();
   }
 
-  /** Re-read nodes, budgets (overrides in force now) and tenants; the scheduler retries waiting pods. */
+  /**
+   * Re-read nodes, budgets (overrides in force now) and tenants; the scheduler retries waiting
+   * pods. The leader then writes Node objects that disagree with the inventory (and removes
+   * deleted ones that no allocation holds any more).
+   */
   async refreshInventory(): Promise<void> {
-    const loaded = await loadClusterInventory(this.options.inventory);
+    const [loaded] = await Promise.all([loadClusterInventory(this.options.inventory), this.nodeSync.reload()]);
     this.ledger.setReferences({ tenants: loaded.tenantIds });
     this.scheduler.setInventory(loaded);
-    for (const node of this.nodeInformer.hasSynced ? this.nodeInformer.list() : []) this.applyNodeCondition(node, true);
+    const nodes = this.nodeInformer.hasSynced ? this.nodeInformer.list() : [];
+    for (const node of nodes) {
+      this.nodeSync.nodeSeen(node, this.leading);
+      this.applyNodeCondition(node, true);
+    }
+    if (this.leading) this.nodeSync.retryRemovals();
+  }
+
+  /** A refresh shortly after a burst of inventory writes (one for the burst). */
+  private scheduleRefresh(): void {
+    if (this.refreshSoon) return;
+    this.refreshSoon = setTimeout(() => {
+      this.refreshSoon = null;
+      void this.refreshInventory().catch((e) =>
+        this.options.logger.warn({ err: String(e) }, 'inventory refresh failed'),
+      );
+    }, 200);
+    this.refreshSoon.unref();
   }
 
   private startLeading(): void {
@@ -226,40 +281,101 @@ export class KubernetesRuntime {
   }
 
   private nodeChanged(node: NodeObject): void {
+    this.nodeSync.nodeSeen(node, this.leading);
     this.applyNodeCondition(node);
   }
 
-  /** Node readiness and cordon into the engine and (when they change) into PostgreSQL; a NotReady node's pods are reported. */
+  /** A Node object was deleted: nothing more goes there; its pods are reported; see NodeInventorySync.nodeDeleted. */
+  private nodeRemoved(node: NodeObject): void {
+    const name = node.metadata.name;
+    this.nodeState.delete(name);
+    this.reportedNotReady.delete(name);
+    this.scheduler.setNodeCondition(name, { ready: false, schedulable: false });
+    this.nodeSync.nodeDeleted(node, this.leading);
+    if (this.leading)
+      this.reportPods(
+        name,
+        'NodeDeleted',
+        `node ${name} was deleted: no new pods go there; this pod keeps its GPUs and power budget until it is deleted (Kubernetes' pod garbage collector removes pods of deleted nodes)`,
+      );
+    this.updateNotReadyGauge();
+  }
+
+  /** Why a node cannot run pods now (NotReady, deleted), for the ModelDeployment status; undefined when it can. */
+  private nodeProblem(name: string): string | undefined {
+    const node = this.nodeInformer.get(name);
+    if (!node) return this.nodeInformer.hasSynced ? `node ${name} was deleted` : undefined;
+    return nodeReady(node) ? undefined : `node ${name} is NotReady`;
+  }
+
+  /**
+   * Node readiness and cordon (and whether its Node object could be synced) into the engine
+   * and, when they change, into PostgreSQL. When a node goes NotReady, each of its pods gets a
+   * Warning Event saying what happens to it, and the leader counts them.
+   */
   private applyNodeCondition(node: NodeObject, force = false): void {
     const name = node.metadata.name;
-    const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const schedulable = !node.spec?.unschedulable;
+    const ready = nodeReady(node);
+    const schedulable = !node.spec?.unschedulable && !this.nodeSync.isBlocked(name);
     const state = `${ready}/${schedulable}`;
     const previous = this.nodeState.get(name);
     // Heartbeats change nothing; only a change of readiness or cordon reaches the engine.
     if (previous === state && !force) return;
     this.scheduler.setNodeCondition(name, { ready, schedulable });
+    if (ready) this.reportedNotReady.delete(name);
+    else if (this.leading && !this.reportedNotReady.has(name)) {
+      this.reportedNotReady.add(name);
+      this.reportPods(name, 'NodeNotReady', notReadyMessage(name));
+    }
     if (previous === state) return;
     this.nodeState.set(name, state);
+    this.updateNotReadyGauge();
     if (previous === undefined && ready && schedulable) return; // first sight of a healthy node: nothing to record
+    if (!this.nodeSync.knows(name)) return; // not in the inventory (yet): nothing to update
     void this.options.inventory.nodes
-      .updateStatus(name, { schedulable, health: ready ? 'healthy' : 'unhealthy', lastSeenAt: new Date() })
-      .catch((error: unknown) => {
-        if (!this.unknownNodes.has(name)) {
-          this.unknownNodes.add(name);
-          this.options.logger.warn(
-            { node: name, err: String(error) },
-            'node is not in the inventory; import it with the topology to schedule on it',
-          );
-        }
-      });
-    if (!ready && this.leading) {
-      const affected = this.podInformer.list().filter((p) => p.spec.nodeName === name && !isPodTerminal(p));
-      this.options.logger.warn(
-        { node: name, pods: affected.map((p) => `${p.metadata.namespace}/${p.metadata.name}`) },
-        'node is NotReady: no new pods go there; its pods keep their allocations until they are deleted',
+      .updateStatus(name, {
+        schedulable: !node.spec?.unschedulable,
+        health: ready ? 'healthy' : 'unhealthy',
+        lastSeenAt: new Date(),
+      })
+      .catch((error: unknown) =>
+        this.options.logger.warn({ node: name, err: String(error) }, 'could not record the node status'),
       );
-    }
+  }
+
+  /** A Warning Event on each live pod bound to `nodeName`, and the metric. */
+  private reportPods(
+    nodeName: string,
+    reason: 'NodeNotReady' | 'NodeDeleted',
+    message: string,
+    pods: PodObject[] = this.podInformer.list(),
+  ): void {
+    const affected = pods.filter((p) => p.spec.nodeName === nodeName && !isPodTerminal(p));
+    for (const pod of affected)
+      this.events.emit(
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          namespace: pod.metadata.namespace ?? 'default',
+          name: pod.metadata.name,
+          ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+        },
+        'Warning',
+        reason,
+        message,
+      );
+    this.nodeMetrics?.podsAffected(reason, affected.length);
+    if (affected.length > 0)
+      this.options.logger.warn(
+        { node: nodeName, reason, pods: affected.map((p) => `${p.metadata.namespace}/${p.metadata.name}`) },
+        message,
+      );
+  }
+
+  private updateNotReadyGauge(): void {
+    let count = 0;
+    for (const state of this.nodeState.values()) if (state.startsWith('false/')) count += 1;
+    this.nodeMetrics?.setNotReady(count);
   }
 
   /** ModelDeployments as the informer holds them (every replica, leader or not). */
@@ -305,6 +421,7 @@ export class KubernetesRuntime {
    */
   async halt(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.refreshSoon) clearTimeout(this.refreshSoon);
     this.leading = false;
     this.scheduler.halt();
     await Promise.all([
@@ -319,14 +436,20 @@ export class KubernetesRuntime {
   /** Graceful stop: release the Lease (a follower takes over at once), stop loops, close the embedded API. */
   async close(options: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.refreshSoon) clearTimeout(this.refreshSoon);
     await this.elector.stop({ release: options.releaseLease !== false }).catch(() => undefined);
     await this.controller.stop();
     await this.scheduler.stop();
     await Promise.all([this.podInformer.stop(), this.nodeInformer.stop(), this.mdInformer.stop()]).catch(
       () => undefined,
     );
+    await this.nodeSync.idle();
     await this.sim?.close();
   }
+}
+
+function notReadyMessage(nodeName: string): string {
+  return `node ${nodeName} is NotReady: no new pods go there; this pod keeps its GPUs and power budget (its allocation) until it is deleted or the node is Ready again`;
 }
 
 /** Create the ModelDeployment CRD (generated from the contract) unless it exists; for the embedded API. */
@@ -363,7 +486,10 @@ function allowPlainHttp(kubeconfig: string): string {
 }
 
 export interface ControlPlaneKubernetesOptions {
-  readonly env: NodeJS.ProcessEnv;
+  /** The validated `kubernetes` part of the control-plane configuration. */
+  readonly kubernetes?: KubernetesConfig;
+  /** Only when `kubernetes` is not given: the environment, validated by the same rules. */
+  readonly env?: NodeJS.ProcessEnv;
   readonly dataDir: string;
   /** The topology the embedded API simulates (the demo topology by default). */
   readonly topologyFile: string | undefined;
@@ -376,25 +502,17 @@ export interface ControlPlaneKubernetesOptions {
 /**
  * What `startControlPlane` calls: the embedded API (no KUBECONFIG, not in a cluster) or the
  * configured cluster, with the scheduler and controller; null with SWITCHYARD_KUBERNETES=off.
- * Leader-election timings come from SWITCHYARD_LEASE_DURATION_MS / _RENEW_DEADLINE_MS / _RETRY_PERIOD_MS.
  */
 export async function startKubernetesForControlPlane(
   options: ControlPlaneKubernetesOptions,
 ): Promise<KubernetesRuntime | null> {
-  const connection = kubernetesConnectionFromEnv(options.env, options.dataDir, options.topologyFile);
+  const config = options.kubernetes ?? loadKubernetesConfig(options.env ?? {});
+  const connection = kubernetesConnectionFor(config, options.dataDir, options.topologyFile);
   if (!connection) return null;
-  const ms = (name: string): number | undefined => {
-    const raw = options.env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`${name} must be a positive integer (milliseconds), got "${raw}"`);
-    return value;
-  };
   const leaderElection = {
-    ...(ms('SWITCHYARD_LEASE_DURATION_MS') ? { leaseDurationMs: ms('SWITCHYARD_LEASE_DURATION_MS') } : {}),
-    ...(ms('SWITCHYARD_RENEW_DEADLINE_MS') ? { renewDeadlineMs: ms('SWITCHYARD_RENEW_DEADLINE_MS') } : {}),
-    ...(ms('SWITCHYARD_RETRY_PERIOD_MS') ? { retryPeriodMs: ms('SWITCHYARD_RETRY_PERIOD_MS') } : {}),
+    ...(config.leaseDurationMs ? { leaseDurationMs: config.leaseDurationMs } : {}),
+    ...(config.renewDeadlineMs ? { renewDeadlineMs: config.renewDeadlineMs } : {}),
+    ...(config.retryPeriodMs ? { retryPeriodMs: config.retryPeriodMs } : {}),
   };
   const runtime = await KubernetesRuntime.start({
     inventory: options.inventory,
@@ -402,8 +520,8 @@ export async function startKubernetesForControlPlane(
     ...(options.registry ? { registry: options.registry } : {}),
     connection,
     leaderElection,
-    ...(options.env.POD_NAMESPACE ? { leaseNamespace: options.env.POD_NAMESPACE } : {}),
-    ...(options.env.POD_NAME ? { identity: `${options.env.POD_NAME}-${randomBytes(3).toString('hex')}` } : {}),
+    ...(config.podNamespace ? { leaseNamespace: config.podNamespace } : {}),
+    ...(config.podName ? { identity: `${config.podName}-${randomBytes(3).toString('hex')}` } : {}),
   });
   const print = options.print ?? (() => undefined);
   if (runtime.kubeconfigPath) {

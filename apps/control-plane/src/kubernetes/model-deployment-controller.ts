@@ -23,6 +23,8 @@ export interface ModelDeploymentControllerDeps {
   /** Every deployment is reconciled at least this often (explanations change without an event). */
   readonly resyncMs?: number;
   readonly onDeploymentId?: (key: string, id: string) => void;
+  /** Why a node cannot run pods now (NotReady, deleted); shown on the replicas with pods there. */
+  readonly nodeProblem?: (nodeName: string) => string | undefined;
 }
 
 /**
@@ -191,14 +193,17 @@ export class ModelDeploymentController {
       const explanation = this.deps.scheduler.explanation(namespace, pod.metadata.name);
       if (explanation) explanations.set(podKey(pod), explanation);
     }
-    const status = computeDeploymentStatus({
-      deployment: view,
-      profile,
-      pods: owned,
-      allocations,
-      explanations,
-      now: new Date(),
-    });
+    const status = withNodeProblems(
+      computeDeploymentStatus({
+        deployment: view,
+        profile,
+        pods: owned,
+        allocations,
+        explanations,
+        now: new Date(),
+      }),
+      this.deps.nodeProblem,
+    );
     if (statusChanged(md.status, status)) await cluster.modelDeployments.writeStatus(namespace, name, status);
   }
 
@@ -253,4 +258,26 @@ export class ModelDeploymentController {
 
 function objectKeyOf(obj: { metadata: { name: string; namespace?: string } }): string {
   return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+}
+
+/**
+ * A replica with a pod on a node that is NotReady (or deleted) says so in its status message:
+ * its pods keep their allocations until they are deleted, so the replica counts as placed
+ * but may not be serving.
+ */
+function withNodeProblems(
+  status: ReturnType<typeof computeDeploymentStatus>,
+  nodeProblem: ((nodeName: string) => string | undefined) | undefined,
+): ReturnType<typeof computeDeploymentStatus> {
+  if (!nodeProblem) return status;
+  const replicaStatuses = (status.replicaStatuses ?? []).map((replica) => {
+    const problems = replica.pods.flatMap((pod) => {
+      const problem = pod.node ? nodeProblem(pod.node) : undefined;
+      return problem ? [`pod ${pod.name}: ${problem}`] : [];
+    });
+    if (problems.length === 0) return replica;
+    const message = `${problems.join('; ')} (the pod keeps its GPUs until it is deleted)`;
+    return { ...replica, message: replica.message ? `${replica.message}; ${message}` : message };
+  });
+  return { ...status, replicaStatuses };
 }

@@ -2,10 +2,13 @@
  * Nodes and their GPUs: filtered, keyset-paginated listings for the API, status updates from
  * Kubernetes, and the whole inventory in two queries for the scheduler's in-memory model.
  */
+import { createHash } from 'node:crypto';
 import type { Health, Prisma, PrismaClient } from '../generated/prisma/client';
-import { InvalidParameterError, mapped, NotFoundError } from '../errors';
+import { ConflictError, InvalidParameterError, mapped, NotFoundError } from '../errors';
 import { isUuid } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
+import { appendAuditEvent } from './audit-log';
+import { transaction, type AuditContext, type Tx } from '../transactions';
 
 export type HealthState = Health;
 
@@ -67,6 +70,62 @@ export interface NodeStatus {
   readonly schedulable?: boolean;
   readonly health?: HealthState;
   readonly lastSeenAt?: Date;
+}
+
+/**
+ * A Node as Kubernetes describes it (allocatable `nvidia.com/gpu`, GPU feature discovery and
+ * Switchyard topology labels), for `syncFromKubernetes`.
+ */
+export interface KubernetesNodeShape {
+  readonly name: string;
+  /** `switchyard.io/site`; when absent the rack is found by hall/row/rack alone (it must be unique). */
+  readonly site?: string;
+  readonly hall: string;
+  readonly row: string;
+  readonly rack: string;
+  readonly cpuMilli: number;
+  readonly memoryMiB: number;
+  readonly gpuCount: number;
+  /** `nvidia.com/gpu.product`; required when gpuCount > 0 and must name a known GPU product. */
+  readonly gpuProduct: string | null;
+  /** `nvidia.com/gpu.memory` in MiB; default the product's. */
+  readonly gpuMemoryMiB?: number;
+  /** GPU UUIDs by index when the node publishes them; otherwise stable ones derived from node name and index. */
+  readonly gpuUuids?: readonly string[];
+  /** Default 2,000 W idle and idle + the GPUs' TDP at most (the topology file's usual figures). */
+  readonly idleWatts?: number;
+  readonly maxWatts?: number;
+  readonly schedulable: boolean;
+  readonly health: HealthState;
+}
+
+/** What `syncFromKubernetes` compares, for every node, in one query (to skip Node objects that already agree). */
+export interface NodeShapeRecord {
+  readonly name: string;
+  /** `site/hall/row/rack`. */
+  readonly rackPath: string;
+  readonly cpuMilli: number;
+  readonly memoryMiB: number;
+  readonly gpuCount: number;
+  /** The product of the GPUs (null without GPUs), and whether they all have that product. */
+  readonly gpuProduct: string | null;
+  readonly uniformGpus: boolean;
+  /** Smallest and largest GPU memory (null without GPUs). */
+  readonly gpuMemoryMiB: { readonly min: number; readonly max: number } | null;
+}
+
+export interface NodeSyncOutcome {
+  readonly change: 'created' | 'updated' | 'unchanged';
+  /** What differed, e.g. `rack`, `gpuCount`, `gpuProduct`, `cpuMilli`. */
+  readonly fields: string[];
+}
+
+const DEFAULT_NODE_IDLE_WATTS = 2000;
+
+/** A GPU UUID in NVIDIA's form, stable for (node, index), for nodes that do not publish theirs. */
+export function derivedGpuUuid(nodeName: string, index: number): string {
+  const h = createHash('sha256').update(`${nodeName}/${index}`).digest('hex');
+  return `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 const gpuInclude = { product: { select: { name: true } }, node: { select: { name: true } } } as const;
@@ -197,6 +256,168 @@ export class NodeRepository {
     if (count === 0) throw new NotFoundError('node', name);
   }
 
+  async shapes(): Promise<NodeShapeRecord[]> {
+    const rows = await mapped(
+      () =>
+        this.prisma.$queryRaw<
+          Array<{
+            name: string;
+            rack_path: string;
+            cpu_milli: number;
+            memory_mib: number;
+            gpu_count: number;
+            product: string | null;
+            min_memory: number | null;
+            max_memory: number | null;
+            uniform: boolean;
+          }>
+        >`SELECT n.name, r.path AS rack_path, n.cpu_milli, n.memory_mib, count(g.id)::int AS gpu_count,
+               min(p.name) AS product, min(g.memory_mib)::int AS min_memory, max(g.memory_mib)::int AS max_memory,
+               count(DISTINCT g.product_id) <= 1 AS uniform
+        FROM nodes n JOIN scopes r ON r.id = n.rack_id
+        LEFT JOIN gpus g ON g.node_id = n.id LEFT JOIN gpu_products p ON p.id = g.product_id
+        GROUP BY n.id, r.path`,
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      rackPath: r.rack_path,
+      cpuMilli: r.cpu_milli,
+      memoryMiB: r.memory_mib,
+      gpuCount: r.gpu_count,
+      gpuProduct: r.product,
+      uniformGpus: r.uniform,
+      gpuMemoryMiB: r.min_memory === null ? null : { min: r.min_memory, max: r.max_memory ?? r.min_memory },
+    }));
+  }
+
+  /**
+   * Creates or updates a node and its GPUs from its Kubernetes Node object, in one transaction:
+   * either everything is written or nothing is. Refused (nothing written) with
+   * InvalidParameterError when the labels name no rack scope or an unknown GPU product, and
+   * with ConflictError when the change would pull GPUs, a product or a rack from under live
+   * allocations (removing or re-typing allocated GPUs, moving a node that has allocations).
+   */
+  async syncFromKubernetes(shape: KubernetesNodeShape, audit: AuditContext): Promise<NodeSyncOutcome> {
+    if (!Number.isInteger(shape.gpuCount) || shape.gpuCount < 0)
+      throw new InvalidParameterError('nvidia.com/gpu', `must be a whole number of GPUs, got ${shape.gpuCount}`);
+    return transaction(this.prisma, async (tx) => {
+      const rack = await findRack(tx, shape);
+      const product = shape.gpuCount > 0 ? await findProduct(tx, shape.gpuProduct) : null;
+      const existing = (
+        await tx.$queryRaw<
+          Array<{ id: string; rack_id: string; cpu_milli: number; memory_mib: number; allocations: number }>
+        >`SELECT n.id, n.rack_id, n.cpu_milli, n.memory_mib,
+                 (SELECT count(*)::int FROM allocations a WHERE a.node_id = n.id) AS allocations
+          FROM nodes n WHERE n.name = ${shape.name} FOR UPDATE`
+      )[0];
+      const gpuMemory = product ? (shape.gpuMemoryMiB ?? product.memory_mib) : 0;
+      const uuids = Array.from(
+        { length: shape.gpuCount },
+        (_, i) => shape.gpuUuids?.[i] || derivedGpuUuid(shape.name, i),
+      );
+      if (!existing) {
+        const idle = shape.idleWatts ?? DEFAULT_NODE_IDLE_WATTS;
+        const max = shape.maxWatts ?? idle + shape.gpuCount * (product?.tdp_watts ?? 0);
+        const [node] = await tx.$queryRaw<Array<{ id: string }>>`
+          INSERT INTO nodes (name, rack_id, cpu_milli, memory_mib, idle_watts, max_watts, schedulable, health, last_seen_at)
+          VALUES (${shape.name}, ${rack.id}::uuid, ${shape.cpuMilli}, ${shape.memoryMiB}, ${idle}, ${max},
+                  ${shape.schedulable}, ${shape.health}::"Health", now())
+          RETURNING id`;
+        if (product) await insertGpus(tx, node.id, product, gpuMemory, uuids, 0);
+        await appendAuditEvent(tx, {
+          actor: audit.actor,
+          action: 'node.create',
+          target: `node/${shape.name}`,
+          details: { rack: rack.path, gpus: shape.gpuCount, product: product?.name ?? null },
+        });
+        return { change: 'created', fields: [] };
+      }
+      const gpus = await tx.$queryRaw<
+        Array<{ id: string; index: number; product: string; memory_mib: number; allocated_milli: number; uuid: string }>
+      >`SELECT g.id, g.index, p.name AS product, g.memory_mib, g.allocated_milli, g.uuid
+        FROM gpus g JOIN gpu_products p ON p.id = g.product_id WHERE g.node_id = ${existing.id}::uuid ORDER BY g.index`;
+      const fields: string[] = [];
+      if (existing.rack_id !== rack.id) fields.push('rack');
+      if (existing.cpu_milli !== shape.cpuMilli) fields.push('cpuMilli');
+      if (existing.memory_mib !== shape.memoryMiB) fields.push('memoryMiB');
+      if (gpus.length !== shape.gpuCount) fields.push('gpuCount');
+      const kept = gpus.filter((g) => g.index < shape.gpuCount);
+      const retyped = product ? kept.filter((g) => g.product !== product.name) : [];
+      // Memory alone (the GPU feature discovery label) may be corrected under allocations; a product may not.
+      const remembered =
+        product && shape.gpuMemoryMiB !== undefined
+          ? kept.filter((g) => g.product === product.name && g.memory_mib !== shape.gpuMemoryMiB)
+          : [];
+      if (retyped.length > 0) fields.push('gpuProduct');
+      if (remembered.length > 0) fields.push('gpuMemoryMiB');
+      if (fields.length === 0) return { change: 'unchanged', fields };
+
+      const removed = gpus.filter((g) => g.index >= shape.gpuCount);
+      const blocked =
+        fields.includes('rack') && existing.allocations > 0
+          ? `it has ${existing.allocations} allocation(s) and cannot move to rack ${rack.path}`
+          : [...removed, ...retyped].some((g) => g.allocated_milli > 0)
+            ? `GPUs ${[...removed, ...retyped]
+                .filter((g) => g.allocated_milli > 0)
+                .map((g) => g.index)
+                .join(', ')} are allocated and cannot be removed or change product`
+            : null;
+      if (blocked)
+        throw new ConflictError(
+          `node ${shape.name}: ${blocked}; it keeps its current shape until they are released`,
+          'still-referenced',
+        );
+
+      await tx.$executeRaw`UPDATE nodes SET rack_id = ${rack.id}::uuid, cpu_milli = ${shape.cpuMilli},
+                           memory_mib = ${shape.memoryMiB}, updated_at = now() WHERE id = ${existing.id}::uuid`;
+      if (removed.length > 0)
+        await tx.$executeRaw`DELETE FROM gpus WHERE node_id = ${existing.id}::uuid AND index >= ${shape.gpuCount}`;
+      if (product) {
+        if (retyped.length > 0)
+          await tx.$executeRaw`UPDATE gpus SET product_id = ${product.id}::uuid, memory_mib = ${gpuMemory},
+                   tdp_watts = ${product.tdp_watts}, min_power_limit_watts = ${product.min_power_limit_watts},
+                   max_power_limit_watts = ${product.max_power_limit_watts}
+                 WHERE node_id = ${existing.id}::uuid AND index < ${shape.gpuCount} AND product_id <> ${product.id}::uuid`;
+        if (remembered.length > 0)
+          await tx.$executeRaw`UPDATE gpus SET memory_mib = ${gpuMemory}
+                 WHERE node_id = ${existing.id}::uuid AND index < ${shape.gpuCount} AND product_id = ${product.id}::uuid`;
+        if (gpus.length < shape.gpuCount)
+          await insertGpus(tx, existing.id, product, gpuMemory, uuids.slice(gpus.length), gpus.length);
+      }
+      await appendAuditEvent(tx, {
+        actor: audit.actor,
+        action: 'node.update',
+        target: `node/${shape.name}`,
+        details: { fields, rack: rack.path, gpus: shape.gpuCount, product: product?.name ?? null },
+      });
+      return { change: 'updated', fields };
+    });
+  }
+
+  /**
+   * Deletes a node (and its GPUs) that Kubernetes no longer has, unless allocations still
+   * reference it: then it is only marked unschedulable and unhealthy, and false is returned
+   * (call again once its pods are gone). NotFoundError when there is no such node.
+   */
+  async removeIfUnallocated(name: string, audit: AuditContext): Promise<boolean> {
+    return transaction(this.prisma, async (tx) => {
+      const node = (
+        await tx.$queryRaw<Array<{ id: string; allocations: number }>>`
+          SELECT n.id, (SELECT count(*)::int FROM allocations a WHERE a.node_id = n.id) AS allocations
+          FROM nodes n WHERE n.name = ${name} FOR UPDATE`
+      )[0];
+      if (!node) throw new NotFoundError('node', name);
+      if (node.allocations > 0) {
+        await tx.$executeRaw`UPDATE nodes SET schedulable = false, health = 'unhealthy', updated_at = now()
+                             WHERE id = ${node.id}::uuid`;
+        return false;
+      }
+      await tx.$executeRaw`DELETE FROM nodes WHERE id = ${node.id}::uuid`;
+      await appendAuditEvent(tx, { actor: audit.actor, action: 'node.delete', target: `node/${name}` });
+      return true;
+    });
+  }
+
   async setGpuHealth(uuid: string, health: HealthState): Promise<void> {
     const { count } = await mapped(() => this.prisma.gpu.updateMany({ where: { uuid }, data: { health } }));
     if (count === 0) throw new NotFoundError('GPU', uuid);
@@ -288,6 +509,62 @@ export class NodeRepository {
     if (!scope) throw new InvalidParameterError('scopeId', 'is not the id of a scope');
     return { OR: [{ path: scope.path }, { path: { startsWith: `${scope.path}/` } }] };
   }
+}
+
+interface ProductRow {
+  id: string;
+  name: string;
+  memory_mib: number;
+  tdp_watts: number;
+  min_power_limit_watts: number;
+  max_power_limit_watts: number;
+}
+
+/** The rack scope the topology labels name, or InvalidParameterError naming the label. */
+async function findRack(tx: Tx, shape: KubernetesNodeShape): Promise<{ id: string; path: string }> {
+  const racks = await tx.$queryRaw<Array<{ id: string; path: string }>>`
+    SELECT id, path FROM scopes
+    WHERE kind = 'rack' AND name = ${shape.rack}
+      AND path = split_part(path, '/', 1) || '/' || ${shape.hall} || '/' || ${shape.row} || '/' || ${shape.rack}
+      AND (${shape.site ?? null}::text IS NULL OR split_part(path, '/', 1) = ${shape.site ?? null}::text)`;
+  const where = `${shape.site ? `${shape.site}/` : ''}${shape.hall}/${shape.row}/${shape.rack}`;
+  if (racks.length === 0)
+    throw new InvalidParameterError('switchyard.io/rack', `names no rack scope in the inventory (${where})`);
+  if (racks.length > 1)
+    throw new InvalidParameterError(
+      'switchyard.io/site',
+      `is needed: ${racks.length} sites have a rack ${where} (${racks.map((r) => r.path).join(', ')})`,
+    );
+  return racks[0];
+}
+
+async function findProduct(tx: Tx, name: string | null): Promise<ProductRow> {
+  if (!name) throw new InvalidParameterError('nvidia.com/gpu.product', 'is missing on a node with GPUs');
+  const rows = await tx.$queryRaw<ProductRow[]>`
+    SELECT id, name, memory_mib, tdp_watts, min_power_limit_watts, max_power_limit_watts
+    FROM gpu_products WHERE name = ${name}`;
+  if (rows.length === 0)
+    throw new InvalidParameterError(
+      'nvidia.com/gpu.product',
+      `names an unknown GPU product "${name}" (add it to the topology's gpuProducts)`,
+    );
+  return rows[0];
+}
+
+async function insertGpus(
+  tx: Tx,
+  nodeId: string,
+  product: ProductRow,
+  memoryMiB: number,
+  uuids: readonly string[],
+  firstIndex: number,
+): Promise<void> {
+  const rows = uuids.map((uuid, i) => ({ uuid, index: firstIndex + i }));
+  await tx.$executeRaw`
+    INSERT INTO gpus (uuid, node_id, index, product_id, memory_mib, tdp_watts, min_power_limit_watts, max_power_limit_watts)
+    SELECT r.uuid, ${nodeId}::uuid, r.index, ${product.id}::uuid, ${memoryMiB}, ${product.tdp_watts},
+           ${product.min_power_limit_watts}, ${product.max_power_limit_watts}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(uuid text, index int)`;
 }
 
 export class GpuProductRepository {
