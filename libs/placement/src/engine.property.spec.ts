@@ -64,7 +64,7 @@ const POLICIES: ScoringPolicy[] = [
 ];
 
 /** How often placements succeeded and failed over a run, so the property cannot pass on an empty diet. */
-const outcomes = { placed: 0, unplaced: 0, gangsPlaced: 0, capped: 0 };
+const outcomes = { placed: 0, unplaced: 0, gangsPlaced: 0, capped: 0, preempted: 0, gangsPreempted: 0 };
 
 function overBudgetLoads(e: PlacementEngine): Map<string, number> {
   return new Map(e.overBudget().map((o) => [`${o.kind}:${o.scopeId}`, o.loadWatts]));
@@ -124,9 +124,11 @@ function runOp(e: PlacementEngine, op: Op, id: string, policy: ScoringPolicy, ct
     }
     case 'preempt': {
       const req: ReplicaRequest = withIds(id, op.replica);
+      // Every other preemption uses the bounded (anchored) search, as on a campus-sized pool.
+      const options = id.length % 2 === 0 ? choice : { ...choice, exactPoolSize: 0, maxChecks: 32, maxAnchors: 3 };
       let plan;
       try {
-        plan = planPreemption(e, req, choice);
+        plan = planPreemption(e, req, options);
       } catch (err) {
         if (!(err instanceof PlacementInputError)) throw err;
         expect(JSON.stringify(e.snapshot())).toBe(snap);
@@ -136,8 +138,11 @@ function runOp(e: PlacementEngine, op: Op, id: string, policy: ScoringPolicy, ct
       if (plan === null) break;
       const priorities = new Map([...e.placedReplicas].map(([rid, r]) => [rid, r.valid.priority]));
       for (const v of plan.victims) expect(priorities.get(v)!).toBeLessThan(req.priority ?? 0);
-      const done = preempt(e, req, choice);
+      const done = preempt(e, req, options);
       expect(done?.result.placed).toBe(true);
+      expect(done?.result.placed && done.result.pods).toEqual(plan.placement);
+      if (plan.victims.length > 0) outcomes.preempted++;
+      if (plan.victims.length > 0 && req.pods.length > 1) outcomes.gangsPreempted++;
       break;
     }
   }
@@ -175,6 +180,8 @@ describe('PlacementEngine properties', () => {
     expect(outcomes.unplaced).toBeGreaterThan(20);
     expect(outcomes.gangsPlaced).toBeGreaterThan(5);
     expect(outcomes.capped).toBeGreaterThan(5);
+    expect(outcomes.preempted).toBeGreaterThan(5);
+    expect(outcomes.gangsPreempted).toBeGreaterThan(0);
   });
 
   it('a forked copy decides like the original and leaves it untouched', () => {

@@ -276,7 +276,13 @@ describe('PlacementEngine operations', () => {
     const want = replica('new', { gpuCount: 4 }, { priority: 2 });
     expect(e.place(want, BESTFIT).placed).toBe(false);
     const snap = JSON.stringify(e.snapshot());
-    expect(planPreemption(e, want, BESTFIT)).toEqual({ victims: ['a'], gpusDisturbed: 4, nodeId: 'h0r0k0n1' });
+    expect(planPreemption(e, want, BESTFIT)).toMatchObject({
+      victims: ['a'],
+      gpusDisturbed: 4,
+      nodeId: 'h0r0k0n1',
+      placement: [{ podId: 'new/0', nodeId: 'h0r0k0n1', gpuIndices: [0, 1, 2, 3] }],
+      exhaustive: true,
+    });
     expect(JSON.stringify(e.snapshot())).toBe(snap);
     expect(planPreemption(e, replica('same', { gpuCount: 8 }, { priority: 0 }), BESTFIT)).toBeNull();
     const done = preempt(e, want, BESTFIT);

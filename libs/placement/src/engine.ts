@@ -126,9 +126,22 @@ interface SearchArea {
   readonly spread: ReadonlyMap<number, number> | null;
   /** Gang anchors already tried. */
   readonly anchors: ReadonlySet<number> | null;
-  /** For a gang's first pod: scopes of the gang's topology kind must have this much free. */
+  /** For a gang's first pod: its anchor (scope of this kind) needs this much free, and its power every scope above too. */
   readonly gang: { readonly kind: string; readonly milli: number; readonly milliwatts: number } | null;
+  /** Nodes already tried for this pod by the gang search (backtracking); null for none. */
+  readonly skip: ReadonlySet<number> | null;
 }
+
+/**
+ * Node searches (findBest calls) one gang placement may spend backtracking inside its anchor
+ * scopes, beyond the first (greedy) try of each pod. Far above what a rack of a few nodes
+ * needs (a 2-pod gang in a 4-node rack needs at most 4 + 4 x 4 = 20), so the search is exact
+ * there and on every small cluster. Once spent, the anchor being searched counts as not
+ * fitting and the remaining anchors get the greedy try only, so a row or hall gang that
+ * cannot fit costs at most this many extra node searches (tens of milliseconds at campus
+ * scale) instead of an exponential search.
+ */
+export const MAX_GANG_SEARCH_STEPS = 8192;
 
 /** Demand shapes remembered per node class; recent shapes are what repeats. */
 const MAX_CACHED_SHAPES = 64;
@@ -542,9 +555,40 @@ export class PlacementEngine {
 
   /** Whether the replica would be placed now; the state is unchanged afterwards. */
   wouldPlace(v: ValidReplica, sc: Scoring): boolean {
-    const r = this.placeValid(v, sc);
-    if (r.placed) this.release(r.replicaId);
-    return r.placed;
+    return this.placementIfPlaced(v, sc) !== null;
+  }
+
+  /** Where the replica would be placed now (no explanation built), or null; the state is unchanged afterwards. */
+  placementIfPlaced(v: ValidReplica, sc: Scoring): PodPlacement[] | null {
+    const r = this.placeValid(v, sc.explain ? { ...sc, explain: false } : sc);
+    if (!r.placed) return null;
+    this.release(r.replicaId);
+    return [...r.pods];
+  }
+
+  /** Free GPU share (milli) on a node, and under a scope (ready or not). */
+  nodeFreeMilli(n: number): number {
+    let free = 0;
+    for (const f of this.nodeGpuFree[n]) free += f;
+    return free;
+  }
+
+  scopeFreeMilliOf(s: number): number {
+    return this.scopeFreeMilli[s];
+  }
+
+  /**
+   * Whether the pod could fit on the node if the node were empty: up, product, GPU count
+   * and memory, CPU and memory capacity (power and current load not considered).
+   */
+  couldEverHold(n: number, pod: ValidPod): boolean {
+    if (!this.nodeUp[n]) return false;
+    const node = this.topology.nodes[n];
+    const d = pod.demand;
+    if (node.cpuMilli < d.cpuMilli || node.memoryMiB < d.memoryMiB) return false;
+    if (pod.totalMilli === 0) return true;
+    if (node.gpuProduct === null || (pod.products !== null && !pod.products.has(node.gpuProduct))) return false;
+    return node.gpus.length >= d.gpuCount && this.nodeGpuMem[n] >= pod.minGpuMemoryMiB;
   }
 
   /** Places a validated replica with a resolved scoring (spreading first, then without). */
@@ -618,7 +662,7 @@ export class PlacementEngine {
       const c = this.findBest(
         v.pods[0],
         sc,
-        { lo: 0, hi: N, spread, anchors: null, gang: null },
+        { lo: 0, hi: N, spread, anchors: null, gang: null, skip: null },
         this.tenantRoomMw(v.tenant),
       );
       if (c === null) return null;
@@ -628,36 +672,124 @@ export class PlacementEngine {
       return { placed: true, replicaId: v.request.id, pods: [this.toPodPlacement(placed)], score: c.score };
     }
     // A gang: the best node for its first pod anchors the topology scope; the rest go inside
-    // it (each pod the best there, in order). If they do not fit, undo and exclude that anchor.
+    // it (see placeGangIn). If no assignment exists there, exclude that anchor and try the next.
     const anchors = new Set<number>();
     const minMw = v.pods.reduce((a, p) => a + toMilliwatts(p.cappedWatts ?? p.watts), 0);
+    // Even every pod capped would exceed the tenant's watt quota: no anchor can take it.
+    if (minMw > this.tenantRoomMw(v.tenant)) return null;
     const gang = v.topology === null ? null : { kind: v.topology, milli: v.totalMilli, milliwatts: minMw };
+    const budget = { steps: MAX_GANG_SEARCH_STEPS };
     for (;;) {
-      const c0 = this.findBest(v.pods[0], sc, { lo: 0, hi: N, spread, anchors, gang }, this.tenantRoomMw(v.tenant));
+      const c0 = this.findBest(
+        v.pods[0],
+        sc,
+        { lo: 0, hi: N, spread, anchors, gang, skip: null },
+        this.tenantRoomMw(v.tenant),
+      );
       if (c0 === null) return null;
       const anchor = v.topology === null ? topo.root : this.ancestorOfKind(c0.node, v.topology);
-      const placed: PlacedPod[] = [this.commit(v, v.pods[0], c0)];
-      let score = c0.score;
-      for (let i = 1; i < v.pods.length; i++) {
-        const c = this.findBest(
-          v.pods[i],
-          sc,
-          { lo: topo.scopeStart[anchor], hi: topo.scopeEnd[anchor], spread, anchors: null, gang: null },
-          this.tenantRoomMw(v.tenant),
-        );
-        if (c === null) break;
-        placed.push(this.commit(v, v.pods[i], c));
-        score += c.score;
+      const got = this.placeGangIn(v, sc, spread, anchor, c0, budget);
+      if (got !== null) {
+        this.replicas.set(v.request.id, { valid: v, pods: got.placed });
+        for (const p of got.placed) this.podOwners.set(p.podId, v.request.id);
+        return {
+          placed: true,
+          replicaId: v.request.id,
+          pods: got.placed.map((p) => this.toPodPlacement(p)),
+          score: got.score,
+        };
       }
-      if (placed.length === v.pods.length) {
-        this.replicas.set(v.request.id, { valid: v, pods: placed });
-        for (const p of placed) this.podOwners.set(p.podId, v.request.id);
-        return { placed: true, replicaId: v.request.id, pods: placed.map((p) => this.toPodPlacement(p)), score };
-      }
-      for (let i = placed.length - 1; i >= 0; i--) this.uncommit(placed[i], v);
       if (anchor === topo.root) return null;
       anchors.add(anchor);
     }
+  }
+
+  /**
+   * Every pod of a gang inside one anchor scope, or null with the state unchanged. Depth-first
+   * over the pods in order: each pod tries the anchor's nodes in the policy's order (best score,
+   * then lowest node number, given the pods placed before it); when a later pod fits nowhere,
+   * the previous pod moves to its next node. The first complete assignment in that order wins,
+   * which is what the brute-force reference enumerates. The first try of every pod is the
+   * greedy choice, so a gang that fits greedily costs no more than before. Each further node
+   * search spends one step of the shared budget (MAX_GANG_SEARCH_STEPS).
+   */
+  private placeGangIn(
+    v: ValidReplica,
+    sc: Scoring,
+    spread: ReadonlyMap<number, number> | null,
+    anchor: number,
+    first: Candidate,
+    budget: { steps: number },
+  ): { placed: PlacedPod[]; score: number } | null {
+    const topo = this.topology;
+    const lo = topo.scopeStart[anchor];
+    const hi = topo.scopeEnd[anchor];
+    const tried: Set<number>[] = v.pods.map(() => new Set<number>());
+    // Per pod: states (node class, rack, node power) whose whole subtree failed. A node in the
+    // same state is its mirror image for every later pod, so it fails the same way: skipped.
+    const failed: Set<string>[] = v.pods.map(() => new Set<string>());
+    const placed: PlacedPod[] = [];
+    const scores: number[] = [];
+    let pending: Candidate | null = first;
+    let checkedAlone = false;
+    let i = 0;
+    while (i < v.pods.length) {
+      let c: Candidate | null = null;
+      if (pending !== null) {
+        c = pending;
+        pending = null;
+      } else if (tried[i].size === 0 || budget.steps-- > 0) {
+        c = this.findBest(
+          v.pods[i],
+          sc,
+          { lo, hi, spread, anchors: null, gang: null, skip: tried[i].size === 0 ? null : tried[i] },
+          this.tenantRoomMw(v.tenant),
+        );
+      }
+      if (c === null && i > 0 && !checkedAlone) {
+        // Before backtracking at all: every later pod must fit in the anchor by itself (placing
+        // more never makes room), else no assignment exists. Then search again from the start.
+        checkedAlone = true;
+        for (let k = placed.length - 1; k >= 0; k--) this.uncommit(placed[k], v);
+        placed.length = 0;
+        scores.length = 0;
+        for (let j = 1; j < v.pods.length; j++) {
+          budget.steps--;
+          const area = { lo, hi, spread, anchors: null, gang: null, skip: null };
+          if (this.findBest(v.pods[j], sc, area, this.tenantRoomMw(v.tenant)) === null) return null;
+        }
+        tried.forEach((t) => t.clear());
+        failed.forEach((f) => f.clear());
+        pending = first;
+        i = 0;
+        continue;
+      }
+      if (c === null) {
+        // Pod i fits nowhere after the pods before it: move pod i - 1 to its next node.
+        tried[i].clear();
+        failed[i].clear();
+        if (i === 0 || budget.steps <= 0) break;
+        i--;
+        const back = placed.pop()!;
+        this.uncommit(back, v);
+        scores.pop();
+        failed[i].add(this.mirrorKey(back.node));
+        continue;
+      }
+      tried[i].add(c.node);
+      if (failed[i].size > 0 && failed[i].has(this.mirrorKey(c.node))) continue;
+      placed.push(this.commit(v, v.pods[i], c));
+      scores.push(c.score);
+      i++;
+    }
+    if (placed.length === v.pods.length) return { placed, score: scores.reduce((a, x) => a + x, 0) };
+    for (let k = placed.length - 1; k >= 0; k--) this.uncommit(placed[k], v);
+    return null;
+  }
+
+  /** Nodes with equal keys are interchangeable for a gang search: same free state, same enclosing scope, same node power. */
+  private mirrorKey(n: number): string {
+    return `${this.classKeyOf(n)}|${this.enclosingScope(n)}|${this.nodeLoad[n]}|${this.nodeBudget[n]}`;
   }
 
   /** The node's ancestor of that kind; the node's own scope when it has none (so it can still be excluded). */
@@ -835,10 +967,12 @@ export class PlacementEngine {
 
   /** -1 if the node can take `need` milliwatts in this area; the blocking scope; or -2 if the node itself blocks. */
   private blockedAt(n: number, need: number, area: SearchArea): number {
+    if (area.skip !== null && area.skip.has(n)) return -2;
     const path = this.topology.nodePath[n];
     // Also leaves the node's tightest headroom and where it is in scanRoomMw/scanScope (no allocation).
     let room = this.nodeBudget[n] - this.nodeLoad[n];
     let at = -1;
+    let gangOpen = area.gang !== null;
     for (let k = 0; k < path.length; k++) {
       const s = path[k];
       const r = this.scopeBudget[s] - this.scopeLoad[s];
@@ -849,9 +983,13 @@ export class PlacementEngine {
       }
       if (area.spread !== null && area.spread.has(s)) return s;
       if (area.anchors !== null && area.anchors.has(s)) return s;
-      if (area.gang !== null && this.topology.scopeKind[s] === area.gang.kind) {
-        if (this.scopeFreeMilli[s] < area.gang.milli || this.scopeBudget[s] - this.scopeLoad[s] < area.gang.milliwatts)
-          return s;
+      // A gang's anchor and every scope above it carry all of its watts; the anchor all its GPUs.
+      if (gangOpen) {
+        if (r < area.gang!.milliwatts) return s;
+        if (this.topology.scopeKind[s] === area.gang!.kind) {
+          if (this.scopeFreeMilli[s] < area.gang!.milli) return s;
+          gangOpen = false;
+        }
       }
     }
     this.scanRoomMw = room;
@@ -1234,22 +1372,6 @@ export class PlacementEngine {
   restore(replicaId: string): void {
     const r = this.replicas.get(replicaId)!;
     for (const p of r.pods) this.apply(p, r.valid, +1);
-  }
-
-  /** Best node for one pod of a validated replica restricted to one node, or null (for preemption). */
-  candidateOn(n: number, v: ValidReplica, sc: Scoring): Candidate | null {
-    this.useScoring(sc);
-    return this.findBest(
-      v.pods[0],
-      sc,
-      { lo: n, hi: n + 1, spread: null, anchors: null, gang: null },
-      this.tenantRoomMw(v.tenant),
-    );
-  }
-
-  tenantFits(v: ValidReplica): boolean {
-    const quota = v.tenant === null ? undefined : this.tenantGpuQuotaMilli.get(v.tenant);
-    return quota === undefined || (this.tenantUsedMilli.get(v.tenant!) ?? 0) + v.totalMilli <= quota;
   }
 
   private adoptValidated(existing: ExistingPlacement, field: string): void {

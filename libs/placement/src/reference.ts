@@ -7,8 +7,10 @@ import { buildTopology, scopeBudget, toMilliwatts, type Topology } from './topol
  * The brute-force reference: rebuilds the free state from the placements, then scores
  * every node that passes every filter, with no index and no cache. Same rules as the
  * engine (highest score, lowest node number on ties; spreading first, then without; a gang
- * anchored by its first pod's best node, one scope of its topology at a time). Tests check
- * the engine's decisions equal this one's; it is far too slow for anything else.
+ * anchored by its first pod's best node, one scope of its topology at a time, and inside it
+ * every assignment of its pods enumerated depth first in the policy's order, with no pruning
+ * and no step limit). Tests check the engine's decisions equal this one's; it is far too slow
+ * for anything else.
  */
 export type ReferenceResult = { placed: true; pods: PodPlacement[]; score: number } | { placed: false };
 
@@ -65,19 +67,20 @@ function addPod(
   mw: number,
   tenant: string | null,
   deployment: string | null,
+  sign: 1 | -1 = 1,
 ): void {
-  for (const g of gpus) st.gpuFree[n][g] -= milli;
-  st.cpu[n] -= cpu;
-  st.mem[n] -= mem;
-  st.nodeLoad[n] += mw;
-  for (const s of topo.nodePath[n]) st.scopeLoad[s] += mw;
+  for (const g of gpus) st.gpuFree[n][g] -= sign * milli;
+  st.cpu[n] -= sign * cpu;
+  st.mem[n] -= sign * mem;
+  st.nodeLoad[n] += sign * mw;
+  for (const s of topo.nodePath[n]) st.scopeLoad[s] += sign * mw;
   if (tenant !== null) {
-    st.tenantMilli.set(tenant, (st.tenantMilli.get(tenant) ?? 0) + gpus.length * milli);
-    st.tenantMw.set(tenant, (st.tenantMw.get(tenant) ?? 0) + mw);
+    st.tenantMilli.set(tenant, (st.tenantMilli.get(tenant) ?? 0) + sign * gpus.length * milli);
+    st.tenantMw.set(tenant, (st.tenantMw.get(tenant) ?? 0) + sign * mw);
   }
   if (deployment !== null) {
     const m = st.deploymentRacks.get(deployment) ?? new Map<number, number>();
-    m.set(topo.nodeRack[n], (m.get(topo.nodeRack[n]) ?? 0) + 1);
+    m.set(topo.nodeRack[n], (m.get(topo.nodeRack[n]) ?? 0) + sign);
     st.deploymentRacks.set(deployment, m);
   }
 }
@@ -109,8 +112,9 @@ export function referencePlace(
   )
     return { placed: false };
 
-  const bestFor = (st: State, pod: ValidPod, lo: number, hi: number, excluded: (n: number) => boolean): Pick | null => {
-    let best: Pick | null = null;
+  /** Every node the pod fits on in [lo, hi), best first: highest score, then lowest node number. */
+  const rankFor = (st: State, pod: ValidPod, lo: number, hi: number, excluded: (n: number) => boolean): Pick[] => {
+    const all: Pick[] = [];
     const tenantRoom =
       tenantInput?.wattQuota == null
         ? Infinity
@@ -165,10 +169,12 @@ export function referencePlace(
         enclosingHeadroomWatts: (budgets[enclosing] - st.scopeLoad[enclosing]) / 1000,
         enclosingBudgetWatts: budgets[enclosing] / 1000,
       });
-      if (best === null || score > best.score) best = { node: n, gpus, score, mw, limit };
+      all.push({ node: n, gpus, score, mw, limit });
     }
-    return best;
+    return all.sort((a, b) => b.score - a.score || a.node - b.node);
   };
+  const bestFor = (st: State, pod: ValidPod, lo: number, hi: number, excluded: (n: number) => boolean): Pick | null =>
+    rankFor(st, pod, lo, hi, excluded)[0] ?? null;
 
   const attempt = (spread: Map<number, number> | null): ReferenceResult => {
     const notSpread = (n: number) => spread !== null && (spread.get(topo.nodeRack[n]) ?? 0) > 0;
@@ -184,15 +190,22 @@ export function referencePlace(
       const p0 = bestFor(st, v.pods[0], 0, topo.nodes.length, (n) => notSpread(n) || excludedAnchors.has(anchorOf(n)));
       if (p0 === null) return { placed: false };
       const anchor = anchorOf(p0.node);
-      const picks: Pick[] = [p0];
-      apply(st, v, v.pods[0], p0);
-      for (let i = 1; i < v.pods.length; i++) {
-        const p = bestFor(st, v.pods[i], topo.scopeStart[anchor], topo.scopeEnd[anchor], notSpread);
-        if (p === null) break;
-        picks.push(p);
-        apply(st, v, v.pods[i], p);
-      }
-      if (picks.length === v.pods.length)
+      // Every assignment of the gang's pods to the anchor's nodes, in the policy's order per pod
+      // (depth first): the first complete one wins.
+      const lo = topo.scopeStart[anchor];
+      const hi = topo.scopeEnd[anchor];
+      const search = (i: number): Pick[] | null => {
+        if (i === v.pods.length) return [];
+        for (const p of rankFor(st, v.pods[i], lo, hi, notSpread)) {
+          apply(st, v, v.pods[i], p, 1);
+          const rest = search(i + 1);
+          apply(st, v, v.pods[i], p, -1);
+          if (rest !== null) return [p, ...rest];
+        }
+        return null;
+      };
+      const picks = search(0);
+      if (picks !== null)
         return {
           placed: true,
           score: picks.reduce((a, p) => a + p.score, 0),
@@ -209,7 +222,7 @@ export function referencePlace(
       excludedAnchors.add(anchor);
     }
   };
-  const apply = (st: State, rv: ValidReplica, pod: ValidPod, p: Pick) =>
+  const apply = (st: State, rv: ValidReplica, pod: ValidPod, p: Pick, sign: 1 | -1) =>
     addPod(
       topo,
       st,
@@ -221,6 +234,7 @@ export function referencePlace(
       p.mw,
       rv.tenant,
       rv.deployment,
+      sign,
     );
 
   const spread = v.spread && v.deployment !== null ? (base.deploymentRacks.get(v.deployment) ?? null) : null;
@@ -229,4 +243,73 @@ export function referencePlace(
     if (r.placed) return r;
   }
   return attempt(null);
+}
+
+export interface ReferencePreemption {
+  /** Sorted by id. */
+  readonly victims: string[];
+  readonly milli: number;
+  /** Victims' priorities, highest first. */
+  readonly priorities: number[];
+  readonly pods: PodPlacement[];
+}
+
+/**
+ * Brute-force preemption: every set of placed replicas with a priority strictly below the
+ * request's, smallest sets first, each checked with referencePlace on the placements without
+ * it; among the fitting sets of the smallest size, the cheapest by GPUs, then priorities
+ * (highest first, element by element), then ids (sorted, element by element). No monotonicity
+ * is assumed: when nothing fits, all 2^n sets are tried. Keep n small.
+ */
+export function referencePreemption(
+  cluster: ClusterInput,
+  placements: readonly ExistingPlacement[],
+  request: ReplicaRequest,
+  policy: ScoringPolicy,
+  ctx: PolicyContext = { workload: [] },
+): ReferencePreemption | null {
+  const priority = request.priority ?? 0;
+  const pool = placements.filter((p) => (p.replica.priority ?? 0) < priority);
+  const milliOf = (p: ExistingPlacement) => p.replica.pods.reduce((a, x) => a + x.gpuCount * x.gpuMilli, 0);
+  const cmpNum = (a: readonly number[], b: readonly number[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return a.length - b.length;
+  };
+  const cmpStr = (a: readonly string[], b: readonly string[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+    return a.length - b.length;
+  };
+  for (let k = 0; k <= pool.length; k++) {
+    const found: { best: ReferencePreemption | null } = { best: null };
+    const visit = (start: number, chosen: ExistingPlacement[]): void => {
+      if (chosen.length === k) {
+        const gone = new Set(chosen.map((c) => c.replica.id));
+        const r = referencePlace(
+          cluster,
+          placements.filter((p) => !gone.has(p.replica.id)),
+          request,
+          policy,
+          ctx,
+        );
+        if (!r.placed) return;
+        const cand: ReferencePreemption = {
+          victims: chosen.map((c) => c.replica.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+          milli: chosen.reduce((a, c) => a + milliOf(c), 0),
+          priorities: chosen.map((c) => c.replica.priority ?? 0).sort((a, b) => b - a),
+          pods: r.pods,
+        };
+        const b = found.best;
+        const c =
+          b === null
+            ? -1
+            : cand.milli - b.milli || cmpNum(cand.priorities, b.priorities) || cmpStr(cand.victims, b.victims);
+        if (c < 0) found.best = cand;
+        return;
+      }
+      for (let i = start; i <= pool.length - (k - chosen.length); i++) visit(i + 1, [...chosen, pool[i]]);
+    };
+    visit(0, []);
+    if (found.best !== null) return found.best;
+  }
+  return null;
 }
