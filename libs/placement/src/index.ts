@@ -20,7 +20,7 @@ export { whatIf, replicasThatFit, type ReplicaHeadroom } from './whatif';
 export { checkInvariants, countViolations } from './invariants';
 export { referencePlace, type ReferenceResult } from './reference';
 export * as placementBuilders from './testing/builders';
-export { campus200mw } from './testing/campus';
+export { campus200mw, clusterFromTopology } from './testing/campus';
 export {
   benchmarkPlacement,
   campusRequests,
