@@ -1,28 +1,31 @@
 /**
  * End-to-end scheduling benchmark: pods created through the Kubernetes API until all are
  * bound, with the real PostgreSQL server (DATABASE_URL, else TEST_DATABASE_URL, else the local
- * test server) in a throw-away schema, the embedded API in a child process (its own core)
- * with the preset's simulated GPU nodes, and the control plane's Kubernetes runtime (leader
- * election, informers, scheduler, controller) in this process.
+ * test server) in a throw-away schema, the embedded API in a child process with the preset's
+ * simulated GPU nodes, the clients (pod creators and a watch that times the binds,
+ * bench/e2e/load-generator-process.ts) in another, and the control plane's Kubernetes runtime
+ * (leader election, informers, scheduler, controller) in this process.
  *
  *   node test/e2e/processes/run-ts.js bench/e2e/benchmark-e2e.ts --preset campus-200mw --pods 20000 [--json]
+ *     [--sim-cpu-prof DIR]   (also a CPU profile of the embedded API; run this process with --cpu-prof)
  *   (or, after `npm run build`: node dist/bench/e2e/benchmark-e2e.js ...)
  *
  * podsPerSecond = pods / (last bind observed - first create sent); p99BindMillis = 99th
  * percentile of (bind observed - create answered) per pod. Pods mix fractional (250/500
  * milli), 1, 2, 4 and 8 GPUs with power predictions; a decision per pod, commits grouped.
+ * The log also gives the CPU time per pod of each process while pods were being scheduled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
 import { generateTopology, isTopologyPreset, type TopologyPreset } from '@switchyard/contracts';
 import { Inventory, migrate, openDatabase } from '@switchyard/inventory';
-import { SwitchyardCluster, type PodObject } from '@switchyard/kube';
+import { SwitchyardCluster } from '@switchyard/kube';
 import { applyModelDeploymentCrd, KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import { percentile } from '../figures';
 
@@ -32,6 +35,8 @@ export interface EndToEndBenchOptions {
   /** Concurrent pod creations (the load generator). */
   readonly creators?: number;
   readonly databaseUrl?: string;
+  /** Write a CPU profile of the embedded API process into this directory (`--sim-cpu-prof DIR`). */
+  readonly simProfileDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -41,15 +46,6 @@ export interface EndToEndBenchResult {
   readonly podsPerSecond: number;
   readonly p99BindMillis: number;
 }
-
-const SHAPES: { annotations: Record<string, string>; gpus?: number }[] = [
-  { annotations: { 'switchyard.io/gpu-milli': '250', 'switchyard.io/watts-per-gpu': '400' } },
-  { annotations: { 'switchyard.io/gpu-milli': '500', 'switchyard.io/watts-per-gpu': '500' } },
-  { annotations: { 'switchyard.io/watts-per-gpu': '600' }, gpus: 1 },
-  { annotations: { 'switchyard.io/watts-per-gpu': '600' }, gpus: 2 },
-  { annotations: { 'switchyard.io/watts-per-gpu': '650' }, gpus: 4 },
-  { annotations: { 'switchyard.io/watts-per-gpu': '650' }, gpus: 8 },
-];
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -64,11 +60,15 @@ function repoRoot(): string {
   return dir;
 }
 
-async function startSimProcess(preset: TopologyPreset): Promise<{ child: ChildProcess; kubeconfig: string }> {
+async function startSimProcess(
+  preset: TopologyPreset,
+  profileDir?: string,
+): Promise<{ child: ChildProcess; kubeconfig: string }> {
   const root = repoRoot();
   const child = spawn(
     process.execPath,
     [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
       join(root, 'test/e2e/processes/run-ts.js'),
       join(root, 'test/e2e/processes/sim-process.ts'),
       JSON.stringify({ preset }),
@@ -87,6 +87,114 @@ async function startSimProcess(preset: TopologyPreset): Promise<{ child: ChildPr
   return { child, kubeconfig: stringify(doc) };
 }
 
+/** CPU milliseconds used so far by this process, the given child processes and every PostgreSQL process (Linux /proc). */
+function cpuSnapshot(childPids: readonly (number | undefined)[]): {
+  self: number;
+  children: number[];
+  postgres: Map<string, number>;
+} {
+  const usage = process.cpuUsage();
+  const tick = 10; // USER_HZ = 100 on Linux
+  const procMillis = (pid: number | string): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+    } catch {
+      return 0;
+    }
+  };
+  const postgres = new Map<string, number>();
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') postgres.set(pid, procMillis(pid));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return {
+    self: (usage.user + usage.system) / 1000,
+    children: childPids.map((pid) => (pid ? procMillis(pid) : 0)),
+    postgres,
+  };
+}
+
+interface LoadResult {
+  readonly first: number;
+  readonly created: Record<string, number>;
+  readonly bound: Record<string, number>;
+}
+
+interface LoadProgress {
+  readonly created: number;
+  readonly bound: number;
+}
+
+/** The clients (bench/e2e/load-generator-process.ts) in their own process, driven over stdin/stdout. */
+function startLoadGenerator(
+  kubeconfig: string,
+  pods: number,
+  creators: number,
+): {
+  child: ChildProcess;
+  ready: Promise<void>;
+  next(): Promise<LoadProgress | null>;
+  /** Tell it to start creating pods. */
+  go(): void;
+  result(): Promise<LoadResult>;
+} {
+  const root = repoRoot();
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'test/e2e/processes/run-ts.js'),
+      join(root, 'bench/e2e/load-generator-process.ts'),
+      JSON.stringify({ kubeconfig, pods, creators }),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines: string[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  createInterface({ input: child.stdout! })
+    .on('line', (line) => {
+      lines.push(line);
+      wake?.();
+    })
+    .on('close', () => {
+      ended = true;
+      wake?.();
+    });
+  const nextLine = async (): Promise<string | null> => {
+    while (lines.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+    return lines.shift() ?? null;
+  };
+  const next = async (): Promise<LoadProgress | null> => {
+    const line = await nextLine();
+    return line === null ? null : (JSON.parse(line) as LoadProgress);
+  };
+  return {
+    child,
+    ready: next().then(() => undefined),
+    next,
+    go: () => child.stdin!.write('go\n'),
+    async result() {
+      child.stdin!.write('stop\n');
+      for (;;) {
+        const line = await nextLine();
+        if (line === null) throw new Error('the load generator ended without a result');
+        const parsed = JSON.parse(line) as { result?: LoadResult };
+        if (parsed.result) return parsed.result;
+      }
+    },
+  };
+}
+
 export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<EndToEndBenchResult> {
   const log = options.log ?? (() => undefined);
   const url =
@@ -98,6 +206,8 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
   const database = await openDatabase({ databaseUrl: url, dataDir: tmpdir(), schema, poolSize: 10 });
   let sim: ChildProcess | undefined;
   let runtime: KubernetesRuntime | undefined;
+  let clients: ChildProcess | undefined;
+  let measured = false;
   try {
     await migrate(database);
     const inventory = new Inventory(database);
@@ -106,7 +216,7 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
     await inventory.topology.import(topology, { actor: 'bench' });
     log(`imported ${topology.nodes.length} nodes in ${Date.now() - t} ms`);
     t = Date.now();
-    const started = await startSimProcess(options.preset);
+    const started = await startSimProcess(options.preset, options.simProfileDir);
     sim = started.child;
     const cluster = SwitchyardCluster.connect({ kind: 'yaml', yaml: started.kubeconfig });
     await applyModelDeploymentCrd(cluster);
@@ -117,7 +227,8 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
       logger: {
         debug: () => undefined,
         info: () => undefined,
-        warn: (o, m) => log(`warn: ${m} ${JSON.stringify(o)}`),
+        // Once measured, events still queued fail as the API closes: not news.
+        warn: (o, m) => (measured ? undefined : log(`warn: ${m} ${JSON.stringify(o)}`)),
         error: (o, m) => log(`error: ${m} ${JSON.stringify(o)}`),
       },
       connection: { kind: 'cluster', source: { kind: 'yaml', yaml: started.kubeconfig } },
@@ -128,57 +239,58 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
     while (!(rt.isLeader && rt.scheduler.isActive)) await new Promise((r) => setTimeout(r, 50));
     log(`control plane leading in ${Date.now() - t} ms`);
 
-    const createdAt = new Map<string, number>();
-    const boundAt = new Map<string, number>();
-    const watcher = cluster.podInformer({ fieldSelector: 'spec.schedulerName=switchyard' });
-    const seen = (pod: PodObject) => {
-      if (pod.spec.nodeName && !boundAt.has(pod.metadata.name)) boundAt.set(pod.metadata.name, Date.now());
-    };
-    watcher.addHandlers({ onAdd: seen, onUpdate: seen });
-    await watcher.start();
-
-    const first = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: options.creators ?? 32 }, async () => {
-        while (next < options.pods) {
-          const i = next++;
-          const shape = SHAPES[i % SHAPES.length];
-          const name = `bench-${i}`;
-          await cluster.pods.create({
-            metadata: { name, namespace: 'default', annotations: shape.annotations },
-            spec: {
-              schedulerName: 'switchyard',
-              containers: [
-                {
-                  name: 'model',
-                  image: 'busybox',
-                  resources: {
-                    requests: { cpu: '1', memory: '4Gi' },
-                    ...(shape.gpus ? { limits: { 'nvidia.com/gpu': String(shape.gpus) } } : {}),
-                  },
-                },
-              ],
-            },
-          } as PodObject);
-          createdAt.set(name, Date.now());
-        }
-      }),
-    );
-    log(`created ${options.pods} pods in ${Date.now() - first} ms`);
+    const load = startLoadGenerator(started.kubeconfig, options.pods, options.creators ?? 32);
+    clients = load.child;
+    await load.ready;
+    const cpuBefore = cpuSnapshot([sim.pid, clients.pid]);
+    const firstTick = process.hrtime.bigint();
+    load.go();
     const deadline = Date.now() + 30 * 60_000;
-    while (boundAt.size < options.pods && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+    let reported = false;
+    for (;;) {
+      const progress = await load.next();
+      if (!progress) throw new Error('the load generator ended early');
+      if (progress.created >= options.pods && !reported) {
+        reported = true;
+        log(`created ${options.pods} pods`);
+      }
       const stats = rt.scheduler.stats();
       if (
-        stats.placed + stats.explanations >= options.pods &&
-        stats.queued === stats.explanations &&
-        boundAt.size + stats.explanations >= options.pods
+        progress.bound >= options.pods ||
+        Date.now() > deadline ||
+        (stats.placed + stats.explanations >= options.pods &&
+          stats.queued === stats.explanations &&
+          progress.bound + stats.explanations >= options.pods)
       )
         break;
     }
-    await watcher.stop();
+    const cpu = cpuSnapshot([sim.pid, clients.pid]);
+    const { first, created, bound } = await load.result();
+    const events = await cluster.connection.request<{ items: { reason?: string }[] }>({
+      method: 'GET',
+      path: '/api/v1/namespaces/default/events',
+    });
+    measured = true;
+    const createdAt = new Map(Object.entries(created));
+    const boundAt = new Map(Object.entries(bound));
     const last = Math.max(...boundAt.values());
+    if (options.simProfileDir) {
+      // CPU profiles count time on the monotonic clock hrtime reads: this is the window to look at.
+      const lastTick = firstTick + BigInt(last - first) * 1_000_000n;
+      log(`profile window (monotonic us): ${firstTick / 1000n} .. ${lastTick / 1000n}`);
+    }
+    let postgresDelta = 0;
+    for (const [pid, ms] of cpu.postgres) postgresDelta += ms - (cpuBefore.postgres.get(pid) ?? 0);
+    const perPod = (ms: number) => `${((ms * 1000) / Math.max(1, boundAt.size)).toFixed(0)} us/pod`;
+    log(
+      `CPU while scheduling (${((last - first) / 1000).toFixed(1)} s wall): control plane ` +
+        `${perPod(cpu.self - cpuBefore.self)}, embedded API ${perPod(cpu.children[0] - cpuBefore.children[0])}, ` +
+        `load generator ${perPod(cpu.children[1] - cpuBefore.children[1])}, ` +
+        `PostgreSQL (every server process on the machine) ${perPod(postgresDelta)}; ` +
+        `${events.items.filter((e) => e.reason === 'Scheduled').length} Scheduled events written; load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+    );
     const latencies = [...boundAt.entries()]
       .map(([name, at]) => at - (createdAt.get(name) ?? at))
       .sort((a, b) => a - b);
@@ -192,6 +304,7 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
       p99BindMillis: Math.round(percentile(latencies, 99)),
     };
   } finally {
+    if (clients && clients.exitCode === null) clients.kill('SIGKILL');
     await runtime?.close().catch(() => undefined);
     if (sim && sim.exitCode === null) {
       sim.kill('SIGTERM');
@@ -217,7 +330,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(pods) || pods < 1)
     throw new Error(`--pods must be a positive integer; got "${value('--pods', '')}"`);
   const json = args.includes('--json');
-  const result = await benchmarkEndToEnd({ preset, pods, log: json ? () => undefined : (l) => console.log(l) });
+  const simProfileDir = value('--sim-cpu-prof', '') || undefined;
+  const result = await benchmarkEndToEnd({
+    preset,
+    pods,
+    ...(simProfileDir ? { simProfileDir } : {}),
+    log: json ? () => undefined : (l) => console.log(l),
+  });
   if (json) console.log(JSON.stringify(result));
   else
     console.log(

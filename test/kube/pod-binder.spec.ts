@@ -73,6 +73,23 @@ describe('PodBinder', () => {
     });
   });
 
+  it('binds with one request: the Binding carries the annotations and the API server copies them onto the pod', async () => {
+    const p = await freshPod();
+    const ns = p.metadata.namespace!;
+    const request = jest.spyOn(fx.cluster.connection, 'request');
+    try {
+      await fx.cluster.binder.bind({ namespace: ns, name: 'p', uid: p.metadata.uid, nodeName: NODE, gpus: GPUS });
+      expect(request.mock.calls.map(([r]) => `${r.method} ${r.path}`)).toEqual([
+        `POST /api/v1/namespaces/${ns}/pods/p/binding`,
+      ]);
+    } finally {
+      request.mockRestore();
+    }
+    const bound = await fx.cluster.pods.get(ns, 'p');
+    expect(bound?.spec.nodeName).toBe(NODE);
+    expect(bound?.metadata.annotations?.[ANNOTATION_GPUS]).toBe(formatGpuAnnotation(GPUS));
+  });
+
   it('can also patch the annotations after the bind, for API servers that drop Binding annotations', async () => {
     const p = await freshPod();
     const ns = p.metadata.namespace!;
@@ -127,6 +144,47 @@ describe('EventRecorder', () => {
     });
     expect(byReason.Scheduled).toMatchObject({ type: 'Normal', count: 1 });
     expect(byReason.Preempted).toMatchObject({ type: 'Warning', count: 1 });
+  });
+
+  it('queues emitted events for one background writer and drops, counting them, what a full queue cannot hold', async () => {
+    const p = await freshPod();
+    const ns = p.metadata.namespace!;
+    const dropped: string[] = [];
+    const events = fx.cluster.eventRecorder({ component: 'c', maxQueued: 2, onDropped: (r) => dropped.push(r) });
+    const involved = { kind: 'Pod', namespace: ns, name: 'p', uid: p.metadata.uid };
+    // The first goes straight to the writer, the next two wait in the queue, the last two find it full.
+    const queued = [1, 2, 3, 4, 5].map((i) => events.emit(involved, 'Normal', 'Scheduled', `assignment ${i}`));
+    expect(queued).toEqual([true, true, true, false, false]);
+    expect(events.dropped).toBe(2);
+    expect(dropped).toEqual(['Scheduled', 'Scheduled']);
+    await events.flush();
+    const list = await fx.cluster.connection.request<KubeList<KubeObject & Record<string, unknown>>>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns}/events`,
+    });
+    expect(list.items.map((e) => e.message).sort()).toEqual(['assignment 1', 'assignment 2', 'assignment 3']);
+    events.close();
+    expect(events.emit(involved, 'Normal', 'Scheduled', 'after close')).toBe(false);
+  });
+
+  it('drops a waiting Normal event, not a Warning, when the queue is full', async () => {
+    const p = await freshPod();
+    const ns = p.metadata.namespace!;
+    const dropped: string[] = [];
+    const events = fx.cluster.eventRecorder({ component: 'c', maxQueued: 2, onDropped: (r) => dropped.push(r) });
+    const involved = { kind: 'Pod', namespace: ns, name: 'p', uid: p.metadata.uid };
+    expect(events.emit(involved, 'Normal', 'Scheduled', 'n1')).toBe(true); // straight to the writer
+    expect(events.emit(involved, 'Normal', 'Scheduled', 'n2')).toBe(true);
+    expect(events.emit(involved, 'Normal', 'Scheduled', 'n3')).toBe(true);
+    expect(events.emit(involved, 'Warning', 'FailedScheduling', 'w4')).toBe(true); // n2 makes room
+    expect(events.emit(involved, 'Normal', 'Scheduled', 'n5')).toBe(false);
+    expect(dropped).toEqual(['Scheduled', 'Scheduled']);
+    await events.flush();
+    const list = await fx.cluster.connection.request<KubeList<KubeObject & Record<string, unknown>>>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns}/events`,
+    });
+    expect(list.items.map((e) => e.message).sort()).toEqual(['n1', 'n3', 'w4']);
   });
 
   it('never throws into the caller when the API refuses', async () => {

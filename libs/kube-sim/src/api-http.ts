@@ -4,7 +4,7 @@ import { badRequest, KubeApiError, statusObject } from './api-error';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery';
 import type { FaultInjector } from './fault-injector';
 import type { DeleteOptions, ObjectApi, PatchType } from './object-api';
-import { listJson } from './object-json';
+import { listJson, objectJson } from './object-json';
 import { OPENAPI_V2_JSON, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from './openapi';
 import { apiVersionOf, type KubeObject, type ResourceType } from './resource-type';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
@@ -248,7 +248,7 @@ export class ApiHttpHandler {
           });
           return;
         }
-        sendJson(res, 201, api.create(type, version, namespace, body, { dryRun, ownedBody: true }));
+        sendObject(res, 201, api.create(type, version, namespace, body, { dryRun, ownedBody: true }));
         return;
       }
       if (method === 'DELETE') {
@@ -282,15 +282,15 @@ export class ApiHttpHandler {
               200,
               toTable(type, version, table, [object], object.metadata.resourceVersion ?? '', includeObject, now()),
             );
-          else sendJson(res, 200, object);
+          else sendObject(res, 200, object);
           return;
         }
         case 'PUT':
-          sendJson(res, 200, api.update(type, version, namespace, name, await readBody(req), options));
+          sendObject(res, 200, api.update(type, version, namespace, name, await readBody(req), options));
           return;
         case 'PATCH': {
           const patchType = patchTypeOf(req);
-          sendJson(
+          sendObject(
             res,
             200,
             api.patch(type, version, namespace, name, patchType, await readBody(req, patchType === 'apply'), options),
@@ -383,16 +383,29 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   return options;
 }
 
+/** The request body, decoded; listeners rather than an async iterator (cheaper per request). */
 async function readBody(req: IncomingMessage, yaml = false): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new KubeApiError(413, 'BadRequest', 'Request entity too large: limit is 3145728');
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await new Promise<string>((resolve, reject) => {
+    if (req.readableEnded) return resolve(''); // already read: 'end' will not come again
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return; // keep draining, so the 413 can be answered
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        reject(new KubeApiError(413, 'BadRequest', 'Request entity too large: limit is 3145728'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!tooLarge) resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+  if (text.length === 0) return undefined;
   const contentType = (req.headers['content-type'] ?? 'application/json').toLowerCase();
   if (contentType.includes('protobuf') || contentType.includes('cbor')) {
     throw new KubeApiError(
@@ -406,6 +419,11 @@ async function readBody(req: IncomingMessage, yaml = false): Promise<unknown> {
   } catch (e) {
     throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
   }
+}
+
+/** A stored object: its JSON is computed once and shared with the watches that report it. */
+function sendObject(res: ServerResponse, code: number, object: KubeObject): void {
+  sendText(res, code, objectJson(object));
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {

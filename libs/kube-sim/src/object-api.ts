@@ -143,7 +143,12 @@ export class ObjectApi {
     const labels = parseLabelSelector(options.labelSelector);
     const fields = parseFieldSelector(options.fieldSelector);
     const resourceVersion = String(this.store.resourceVersion);
-    let all = this.store.list(storageKey(type), type.namespaced ? namespace : undefined);
+    const scope = type.namespaced ? namespace : undefined;
+    // An equality on an indexed field (pods by node or scheduler) narrows the list without a scan.
+    const indexed = fields.find((f) => !f.negate && this.store.isIndexed(storageKey(type), f.field));
+    let all =
+      (indexed && this.store.listByField(storageKey(type), indexed.field, indexed.value, scope)) ??
+      this.store.list(storageKey(type), scope);
     if (labels.length > 0 || fields.length > 0)
       all = all.filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
     let start = 0;

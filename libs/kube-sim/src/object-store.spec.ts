@@ -69,3 +69,50 @@ describe('ObjectStore history', () => {
     }
   });
 });
+
+describe('ObjectStore field index', () => {
+  type PodOp =
+    { kind: 'put'; name: string; ns: string; node: string | null } | { kind: 'remove'; name: string; ns: string };
+  const podOp: fc.Arbitrary<PodOp> = fc.oneof(
+    fc.record({
+      kind: fc.constant('put' as const),
+      name: fc.constantFrom('a', 'b', 'c', 'd'),
+      ns: fc.constantFrom('x', 'y'),
+      node: fc.constantFrom(null, 'n1', 'n2'),
+    }),
+    fc.record({
+      kind: fc.constant('remove' as const),
+      name: fc.constantFrom('a', 'b', 'c', 'd'),
+      ns: fc.constantFrom('x', 'y'),
+    }),
+  );
+
+  it('lists pods by spec.nodeName exactly as filtering every pod would, through binds and deletions', () => {
+    fc.assert(
+      fc.property(fc.array(podOp, { maxLength: 40 }), (ops) => {
+        const store = new ObjectStore();
+        for (const o of ops) {
+          if (o.kind === 'put')
+            store.put('pods', {
+              metadata: { name: o.name, namespace: o.ns },
+              spec:
+                o.node === null ? { schedulerName: 'switchyard' } : { nodeName: o.node, schedulerName: 'switchyard' },
+            } as KubeObject);
+          else store.remove('pods', o.ns, o.name);
+        }
+        const names = (objects: KubeObject[] | undefined) =>
+          (objects ?? []).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+        for (const node of ['', 'n1', 'n2', 'n3'])
+          for (const ns of [undefined, 'x', 'y']) {
+            const expected = store
+              .list('pods', ns)
+              .filter((p) => ((p.spec as { nodeName?: string }).nodeName ?? '') === node);
+            expect(names(store.listByField('pods', 'spec.nodeName', node, ns))).toEqual(names(expected));
+          }
+        expect(names(store.listByField('pods', 'spec.schedulerName', 'switchyard'))).toEqual(names(store.list('pods')));
+        expect(store.listByField('pods', 'status.phase', 'Running')).toBeUndefined();
+        expect(store.listByField('configmaps', 'spec.nodeName', 'n1')).toBeUndefined();
+      }),
+    );
+  });
+});

@@ -22,6 +22,16 @@ interface TypeBucket {
 const ownerIndexKey = (typeKey: string, namespace: string, name: string): string =>
   `${typeKey}\u0000${namespace}\u0000${name}`;
 
+/** Fields kept in an index per type, as the apiserver's watch cache indexes pods by node: selector lists by them need no scan. */
+const INDEXED_FIELDS: Record<string, readonly string[]> = { pods: ['spec.nodeName', 'spec.schedulerName'] };
+
+/** A field's value as field selectors compare it: unset is ''. */
+function fieldValue(object: KubeObject, field: string): string {
+  let value: unknown = object;
+  for (const part of field.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+  return value === undefined || value === null ? '' : String(value);
+}
+
 /**
  * In-memory storage of every object, one global resourceVersion counter (as etcd's revision), and a bounded
  * history of changes so watches can resume from a version until it is compacted away (then 410 Gone).
@@ -38,6 +48,8 @@ export class ObjectStore {
   private readonly anyListeners = new Set<StoreListener>();
   /** owner uid -> dependents, for garbage collection. */
   private readonly dependents = new Map<string, Set<string>>();
+  /** typeKey -> field -> value -> objects (by namespace/name key), for INDEXED_FIELDS. */
+  private readonly fieldIndex = new Map<string, Map<string, Map<string, Map<string, KubeObject>>>>();
 
   constructor(private readonly historyLimit = 50_000) {}
 
@@ -96,6 +108,7 @@ export class ObjectStore {
     objects.set(name, object);
     if (!previous) bucket.size++;
     this.indexOwners(typeKey, previous, object);
+    this.indexFields(typeKey, previous, object);
     this.emit({ resourceVersion: revision, type: previous ? 'MODIFIED' : 'ADDED', typeKey, object, previous });
     return object;
   }
@@ -109,11 +122,29 @@ export class ObjectStore {
     bucket.size--;
     if (objects.size === 0) bucket.byNamespace.delete(namespace);
     this.indexOwners(typeKey, previous, undefined);
+    this.indexFields(typeKey, previous, undefined);
     const revision = this.nextRevision();
     // The apiserver reports a deletion with the revision of the delete itself.
     const object: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } };
     this.emit({ resourceVersion: revision, type: 'DELETED', typeKey, object, previous });
     return object;
+  }
+
+  /**
+   * Objects whose indexed `field` equals `value`, in one namespace or all, in list order;
+   * undefined when the field is not indexed for the type (then list and filter).
+   */
+  listByField(typeKey: string, field: string, value: string, namespace?: string): KubeObject[] | undefined {
+    if (!this.isIndexed(typeKey, field)) return undefined;
+    const matching = this.fieldIndex.get(typeKey)?.get(field)?.get(value);
+    const out: KubeObject[] = [];
+    if (matching)
+      for (const o of matching.values()) if (namespace === undefined || o.metadata.namespace === namespace) out.push(o);
+    return out.sort(compareByKey);
+  }
+
+  isIndexed(typeKey: string, field: string): boolean {
+    return INDEXED_FIELDS[typeKey]?.includes(field) ?? false;
   }
 
   /** Drops a whole type (a deleted CRD), each object reported as deleted. */
@@ -187,6 +218,31 @@ export class ObjectStore {
     for (const l of this.anyListeners) l(event);
     const set = this.listeners.get(event.typeKey);
     if (set) for (const l of [...set]) l(event);
+  }
+
+  private indexFields(typeKey: string, previous: KubeObject | undefined, next: KubeObject | undefined): void {
+    const fields = INDEXED_FIELDS[typeKey];
+    if (!fields) return;
+    let byField = this.fieldIndex.get(typeKey);
+    if (!byField) this.fieldIndex.set(typeKey, (byField = new Map()));
+    const source = (next ?? previous) as KubeObject;
+    const key = `${source.metadata.namespace ?? ''}\u0000${source.metadata.name as string}`;
+    for (const field of fields) {
+      let byValue = byField.get(field);
+      if (!byValue) byField.set(field, (byValue = new Map()));
+      if (previous) {
+        const old = fieldValue(previous, field);
+        const set = byValue.get(old);
+        set?.delete(key);
+        if (set?.size === 0) byValue.delete(old);
+      }
+      if (next) {
+        const value = fieldValue(next, field);
+        let set = byValue.get(value);
+        if (!set) byValue.set(value, (set = new Map()));
+        set.set(key, next);
+      }
+    }
   }
 
   private indexOwners(typeKey: string, previous: KubeObject | undefined, next: KubeObject | undefined): void {

@@ -37,10 +37,8 @@ export class SimulatedKubelet {
 
   /** Runs pods that were waiting for their node to become Ready again. */
   nodeBecameReady(nodeName: string): void {
-    for (const pod of this.api.store.list('pods', undefined, false)) {
-      if ((pod.spec as Any | undefined)?.nodeName === nodeName)
-        this.observe({ type: 'MODIFIED', object: pod, typeKey: 'pods', resourceVersion: 0 });
-    }
+    for (const pod of this.api.store.listByField('pods', 'spec.nodeName', nodeName) ?? [])
+      this.observe({ type: 'MODIFIED', object: pod, typeKey: 'pods', resourceVersion: 0 });
   }
 
   private observe(e: StoreEvent): void {
@@ -143,8 +141,7 @@ export class SimulatedKubelet {
 
   /** Pods on a node that stopped being Ready: their Ready condition turns False, as the node lifecycle controller does. */
   markNodePodsNotReady(nodeName: string): void {
-    for (const pod of this.api.store.list('pods', undefined, false)) {
-      if ((pod.spec as Any | undefined)?.nodeName !== nodeName) continue;
+    for (const pod of this.api.store.listByField('pods', 'spec.nodeName', nodeName) ?? []) {
       const status = (pod.status ?? {}) as Any;
       const conditions = ((status.conditions ?? []) as Any[]).map((c) =>
         c.type === 'Ready' || c.type === 'ContainersReady'

@@ -56,8 +56,20 @@ export function serveWatch(
   res.flushHeaders();
   let open = true;
   const cleanups: (() => void)[] = [];
+  // Events of one turn of the event loop go out in one write (one chunk, one syscall) instead of one each.
+  let pending: string[] = [];
+  let flushScheduled: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    flushScheduled = undefined;
+    if (pending.length === 0) return;
+    const text = pending.length === 1 ? pending[0] : pending.join('');
+    pending = [];
+    if (open) res.write(text);
+  };
   const finish = (destroy: boolean): void => {
     if (!open) return;
+    if (flushScheduled) clearImmediate(flushScheduled);
+    if (!destroy) flush();
     open = false;
     for (const c of cleanups) c();
     if (destroy) res.destroy();
@@ -83,7 +95,9 @@ export function serveWatch(
   };
   /** `object` is already JSON text. */
   const writeRaw = (type: WatchEventType | 'BOOKMARK' | 'ERROR', object: string): void => {
-    if (open) res.write(`{"type":"${type}","object":${object}}\n`);
+    if (!open) return;
+    pending.push(`{"type":"${type}","object":${object}}\n`);
+    flushScheduled ??= setImmediate(flush);
   };
   const write = (type: WatchEventType | 'BOOKMARK' | 'ERROR', object: unknown): void =>
     writeRaw(type, JSON.stringify(object));

@@ -75,6 +75,8 @@ function reuseConnections(kc: KubeConfig): void {
   };
 }
 
+const TRANSPORT_TTL_MS = 10_000;
+
 export interface RawRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
@@ -94,12 +96,20 @@ export class ClusterConnection {
   /** The namespace of the current kubeconfig context (`default` when it names none). */
   readonly defaultNamespace: string;
 
+  /** The server URL's path prefix (some proxies serve the API below one). */
+  private readonly basePath: string;
+  private readonly secure: boolean;
+  private transport: { at: number; options: https.RequestOptions } | null = null;
+
   private constructor(private readonly kc: KubeConfig) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.customObjects = kc.makeApiClient(CustomObjectsApi);
     this.watcher = new Watch(kc);
     this.server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+    const url = new URL(this.server);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.secure = url.protocol === 'https:';
     const context = kc.getContextObject(kc.getCurrentContext());
     this.defaultNamespace = context?.namespace ?? 'default';
   }
@@ -114,44 +124,78 @@ export class ClusterConnection {
    * would turn objects into classes (lists for informers), so cache and watch agree.
    */
   async request<T>(req: RawRequest): Promise<T> {
-    const url = new URL(this.server + req.path);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const opts: https.RequestOptions = { method: req.method, headers: { Accept: 'application/json' } };
-    await this.kc.applyToHTTPSOptions(opts);
-    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-    if (payload !== undefined) {
-      opts.headers = {
-        ...opts.headers,
-        'Content-Type': req.contentType ?? 'application/json',
-        'Content-Length': Buffer.byteLength(payload),
-      };
-    }
     const action = `${req.method} ${req.path}`;
-    const transport = url.protocol === 'https:' ? https : http;
-    const { status, text, headers } = await new Promise<{
+    const base = await this.transportOptions();
+    let path = this.basePath + req.path;
+    let separator = path.includes('?') ? '&' : '?';
+    for (const k in req.query) {
+      const v = req.query[k];
+      if (v === undefined) continue;
+      path += `${separator}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+      separator = '&';
+    }
+    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const headers: http.OutgoingHttpHeaders = {
+      ...(base.headers as http.OutgoingHttpHeaders),
+      Accept: 'application/json',
+    };
+    if (payload !== undefined) {
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(payload);
+    }
+    const opts: https.RequestOptions = { ...base, method: req.method, path, headers };
+    const transport = this.secure ? https : http;
+    const {
+      status,
+      text,
+      headers: answerHeaders,
+    } = await new Promise<{
       status: number;
       text: string;
       headers: http.IncomingHttpHeaders;
     }>((resolve, reject) => {
-      const r = transport.request(url, opts, (res) => {
+      const r = transport.request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+          resolve({
+            status: res.statusCode ?? 0,
+            text: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
         );
         res.on('error', reject);
       });
       r.on('error', reject);
-      if (payload !== undefined) r.write(payload);
-      r.end();
+      r.end(payload);
     }).catch((err: unknown) => {
       throw toKubeApiError(err, action);
     });
-    if (status < 200 || status > 299) throw toKubeApiError({ code: status, body: text, headers }, action);
+    if (status === 401) this.transport = null; // credentials may have rotated: apply them afresh next time
+    if (status < 200 || status > 299)
+      throw toKubeApiError({ code: status, body: text, headers: answerHeaders }, action);
     try {
       return JSON.parse(text) as T;
     } catch {
       throw new KubeApiError(status, undefined, `${action}: answer is not JSON`);
     }
+  }
+
+  /**
+   * Host, TLS material, credentials and the keep-alive agent, as client-node applies them.
+   * Applying them decodes certificates and may read token files, so the result is kept for a
+   * few seconds (well inside any token rotation; a 401 drops it at once).
+   */
+  private async transportOptions(): Promise<https.RequestOptions> {
+    const now = Date.now();
+    if (this.transport && now - this.transport.at < TRANSPORT_TTL_MS) return this.transport.options;
+    const options: https.RequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(options);
+    const url = new URL(this.server);
+    options.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1'); // IPv6 literals without brackets
+    if (url.port) options.port = Number(url.port);
+    options.protocol = url.protocol;
+    this.transport = { at: now, options };
+    return options;
   }
 }

@@ -8,39 +8,18 @@ import type {
 } from '../scheduling/scheduling-ports';
 import type { GpuProductInfo, PriorityName } from '../scheduling/pod-request';
 
-/** Run `work` over items with at most `limit` in flight (the database pool's size). */
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Prisma/database errors that mean "the database refused this row", as opposed to "the database is unreachable". */
-function isRefusal(error: unknown): boolean {
-  const name = (error as { name?: string })?.name ?? '';
-  return (
-    name === 'ConstraintViolationError' ||
-    name === 'NotFoundError' ||
-    name === 'ConflictError' ||
-    name === 'InvalidParameterError'
-  );
-}
-
 /**
- * The allocation ledger over libs/inventory: each gang (or pod) commits in its own
- * transaction, so the database's constraints refuse a double allocation or a share over
- * 1000 milli for that group only; groups of a batch run in parallel on the pool.
+ * The allocation ledger over libs/inventory: a scheduling cycle's allocations go to the
+ * database in one batched call (one statement for all its pods and GPU shares), bound marks
+ * and releases in one statement each. Each gang (or pod) stays all or nothing, and the
+ * database's constraints refuse a double allocation or a share over 1000 milli for the gang at
+ * fault only: the repository splits a refused batch until it finds it.
  */
 export class InventoryAllocationLedger implements AllocationLedger {
   private tenantIds = new Map<string, string>();
   private deploymentIds = new Map<string, string>();
 
-  constructor(
-    private readonly inventory: Inventory,
-    private readonly parallelism = 8,
-  ) {}
+  constructor(private readonly inventory: Inventory) {}
 
   /** Names to database ids for the allocations' tenant and deployment references. */
   setReferences(refs: { tenants?: ReadonlyMap<string, string>; deployments?: ReadonlyMap<string, string> }): void {
@@ -53,13 +32,11 @@ export class InventoryAllocationLedger implements AllocationLedger {
   }
 
   async commit(records: readonly AllocationRecord[], groups: readonly (readonly number[])[]): Promise<CommitOutcome[]> {
-    const outcomes = new Map<string, CommitOutcome>();
-    let unreachable: unknown = null;
-    await inParallel(groups, this.parallelism, async (group) => {
-      const rows = group.map((i) => records[i]);
-      try {
-        await this.inventory.allocations.createGang(
-          rows.map((r) => ({
+    const results = await this.inventory.allocations.createGangs(
+      groups.map((group) =>
+        group.map((i) => {
+          const r = records[i];
+          return {
             podUid: r.podUid,
             podNamespace: r.podNamespace,
             podName: r.podName,
@@ -70,45 +47,33 @@ export class InventoryAllocationLedger implements AllocationLedger {
             priority: toDbPriority(r.priority),
             tenantId: r.tenant ? (this.tenantIds.get(r.tenant) ?? null) : null,
             deploymentId: r.deployment ? (this.deploymentIds.get(r.deployment) ?? null) : null,
-          })),
+          };
+        }),
+      ),
+    );
+    const outcomes = new Map<string, CommitOutcome>();
+    groups.forEach((group, g) => {
+      const result = results[g];
+      for (const i of group) {
+        const podUid = records[i].podUid;
+        outcomes.set(
+          podUid,
+          result.committed ? { podUid, committed: true } : { podUid, committed: false, reason: result.error.message },
         );
-        for (const r of rows) outcomes.set(r.podUid, { podUid: r.podUid, committed: true });
-      } catch (error) {
-        if (!isRefusal(error)) {
-          unreachable ??= error;
-          for (const r of rows)
-            outcomes.set(r.podUid, {
-              podUid: r.podUid,
-              committed: false,
-              reason: String((error as Error)?.message ?? error),
-            });
-          return;
-        }
-        for (const r of rows)
-          outcomes.set(r.podUid, { podUid: r.podUid, committed: false, reason: (error as Error).message });
       }
     });
-    // If nothing got through and the database is down, say so: the caller undoes and backs off.
-    if (unreachable && ![...outcomes.values()].some((o) => o.committed)) throw unreachable;
     return records.map(
       (r) => outcomes.get(r.podUid) ?? { podUid: r.podUid, committed: false, reason: 'not attempted' },
     );
   }
 
+  /** Pods released meanwhile have no row to mark: skipped. */
   async markBound(podUids: readonly string[]): Promise<void> {
-    await inParallel(podUids, this.parallelism, async (uid) => {
-      try {
-        await this.inventory.allocations.markBound(uid);
-      } catch (error) {
-        if ((error as { name?: string })?.name !== 'NotFoundError') throw error; // released meanwhile
-      }
-    });
+    await this.inventory.allocations.markBoundMany(podUids);
   }
 
   async release(podUids: readonly string[]): Promise<void> {
-    await inParallel(podUids, this.parallelism, async (uid) => {
-      await this.inventory.allocations.release(uid);
-    });
+    await this.inventory.allocations.releaseMany(podUids);
   }
 
   async list(): Promise<AllocationRecord[]> {

@@ -4,6 +4,8 @@ import type { BindOutcome, BindRequest, SchedulingCluster, SchedulingLogger } fr
 
 /** The scheduler's Kubernetes calls over libs/kube: bind with GPU annotations, evict, events. */
 export class KubeSchedulingCluster implements SchedulingCluster {
+  private lastDropWarning = 0;
+
   constructor(
     private readonly cluster: SwitchyardCluster,
     private readonly events: EventRecorder,
@@ -31,15 +33,18 @@ export class KubeSchedulingCluster implements SchedulingCluster {
     await this.cluster.evictor.evict(req);
   }
 
+  /** Queued, never awaited: the recorder's writers send it (or drop it when its queue is full). */
   recordEvent(pod: PodView, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const meta = pod.metadata ?? {};
-    void this.events
-      .record(
-        { kind: 'Pod', apiVersion: 'v1', namespace: meta.namespace ?? 'default', name: meta.name ?? '', uid: meta.uid },
-        type,
-        reason,
-        message,
-      )
-      .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'event not recorded'));
+    const queued = this.events.emit(
+      { kind: 'Pod', apiVersion: 'v1', namespace: meta.namespace ?? 'default', name: meta.name ?? '', uid: meta.uid },
+      type,
+      reason,
+      message,
+    );
+    if (!queued && Date.now() - this.lastDropWarning > 60_000) {
+      this.lastDropWarning = Date.now();
+      this.logger.warn({ dropped: this.events.dropped }, 'event queue full: dropping Kubernetes events');
+    }
   }
 }

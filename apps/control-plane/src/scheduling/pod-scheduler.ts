@@ -105,6 +105,8 @@ export class PodScheduler {
   /** Placed pods per gang unit, so a gang with members bound before a restart can complete. */
   private readonly placedPerUnit = new Map<string, Set<string>>();
   private readonly placedUnit = new Map<string, string>();
+  /** Placed pods per engine replica id, so releasing one gang member finds the others without a scan. */
+  private readonly replicaMembers = new Map<string, Set<string>>();
   private readonly explanations = new Map<string, PodExplanation>();
   private readonly lastEvent = new Map<string, { message: string; at: number }>();
   private readonly pendingReleases = new Set<string>();
@@ -117,6 +119,13 @@ export class PodScheduler {
   private epoch = 0;
   /** The cycle in flight, so a (re)activation waits for it instead of racing it. */
   private cycle: Promise<number> | null = null;
+  /**
+   * The previous batch's binds (then its bound marks and evictions), still in flight while the
+   * loop decides and commits the next batch: the database and the API work at the same time.
+   */
+  private binding: Promise<void> | null = null;
+  /** Ledger flushes run one after another, so "releases first" holds for every commit. */
+  private flushing: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
@@ -196,9 +205,11 @@ export class PodScheduler {
     this.epoch += 1;
     // A cycle of the previous term may still be committing: rebuild only after it is done.
     await this.cycle?.catch(() => undefined);
+    await this.settleBinding();
     this.placed.clear();
     this.placedPerUnit.clear();
     this.placedUnit.clear();
+    this.replicaMembers.clear();
     this.pendingBound.clear();
     const engine = new PlacementEngine(this.inventory.cluster, {});
     this.engine = engine;
@@ -253,6 +264,7 @@ export class PodScheduler {
     this.placed.clear();
     this.placedPerUnit.clear();
     this.placedUnit.clear();
+    this.replicaMembers.clear();
   }
 
   get isActive(): boolean {
@@ -278,6 +290,7 @@ export class PodScheduler {
   halt(): void {
     this.stopping = true;
     this.active = false;
+    this.epoch += 1; // binds in flight stop too
     this.wake?.();
   }
 
@@ -286,7 +299,7 @@ export class PodScheduler {
     while (!this.stopping) {
       try {
         await this.flushLedger();
-        this.cycle = this.active ? this.runOnce() : null;
+        this.cycle = this.active ? this.step(true) : null;
         const did = this.cycle ? await this.cycle : 0;
         this.cycle = null;
         if (this.now() - lastFlush > 5000) {
@@ -299,7 +312,15 @@ export class PodScheduler {
         await this.idle(1000);
       }
     }
+    await this.settleBinding();
     if (this.active) await this.flushLedger().catch(() => undefined);
+  }
+
+  /** Wait for the binds of the previous batch (their failures are logged where they happen). */
+  private async settleBinding(): Promise<void> {
+    const binding = this.binding;
+    this.binding = null;
+    await binding;
   }
 
   private idle(maxMs = 1000): Promise<void> {
@@ -323,7 +344,15 @@ export class PodScheduler {
   }
 
   /** One cycle: decide a batch, commit its allocations together, bind them. Returns units taken. */
-  async runOnce(): Promise<number> {
+  runOnce(): Promise<number> {
+    return this.step(false);
+  }
+
+  /**
+   * Decide a batch and commit it; then, once the previous batch's binds are done, start this
+   * one's. `pipelined`: return without waiting for them (the loop), else wait (runOnce).
+   */
+  private async step(pipelined: boolean): Promise<number> {
     const engine = this.engine;
     if (!this.active || !engine) return 0;
     const epoch = this.epoch;
@@ -331,7 +360,10 @@ export class PodScheduler {
     await this.flushLedger();
     const units = this.queue.popBatch(this.options.batchSize, this.now());
     this.deps.metrics?.queueDepth?.(this.queue.size);
-    if (units.length === 0) return 0;
+    if (units.length === 0) {
+      await this.settleBinding();
+      return 0;
+    }
     const decided: { unit: QueuedUnit<SchedulingUnit>; records: AllocationRecord[] }[] = [];
     for (const unit of units) {
       const records = this.decide(engine, unit);
@@ -365,6 +397,8 @@ export class PodScheduler {
       this.deps.metrics?.attempt?.('error', records.length);
       return units.length;
     }
+    // One batch binds at a time: bounded requests in flight, and bind order follows decision order.
+    await this.settleBinding();
     if (epoch !== this.epoch) {
       // Leadership was lost while committing: bind nothing; the next leader's rebuild releases these rows (their pods are unbound).
       this.deps.logger.warn({ pods: records.length }, 'lost leadership during a cycle: not binding its pods');
@@ -383,9 +417,19 @@ export class PodScheduler {
         this.queue.markFailed(d.unit.key, this.now());
       } else toBind.push(d);
     }
-    await this.bindAll(toBind);
-    await this.flushLedger();
-    await this.runEvictions();
+    // After a lost leadership (or a halt) nothing more is written: the next leader's rebuild marks what was bound.
+    const binding = this.bindAll(toBind)
+      .then(() => (epoch === this.epoch ? this.flushLedger() : undefined))
+      .then(() => (epoch === this.epoch ? this.runEvictions() : undefined))
+      .catch((error: unknown) =>
+        // flushLedger keeps what it could not write for the next flush; the loop goes on.
+        this.deps.logger.error(
+          { err: String((error as Error)?.stack ?? error) },
+          'finishing a batch failed; its bound marks are retried',
+        ),
+      );
+    if (pipelined) this.binding = binding;
+    else await binding;
     return units.length;
   }
 
@@ -475,7 +519,7 @@ export class PodScheduler {
     }
     if (!plan || plan.victims.length === 0) return;
     const victimPods: string[] = [];
-    for (const [key, state] of this.placed) if (plan.victims.includes(state.replicaId)) victimPods.push(key);
+    for (const victim of plan.victims) for (const key of this.replicaMembers.get(victim) ?? []) victimPods.push(key);
     if (victimPods.length === 0) return;
     this.nominated.set(unitKey, new Set(victimPods));
     this.deps.metrics?.preemption?.(victimPods.length);
@@ -639,8 +683,14 @@ export class PodScheduler {
     return 'error';
   }
 
-  /** Write the batched bound marks and releases. */
-  async flushLedger(): Promise<void> {
+  /** Write the batched bound marks and releases (after any flush already running). */
+  flushLedger(): Promise<void> {
+    const next = this.flushing.catch(() => undefined).then(() => this.writeLedger());
+    this.flushing = next;
+    return next;
+  }
+
+  private async writeLedger(): Promise<void> {
     if (this.pendingBound.size > 0) {
       const uids = [...this.pendingBound];
       this.pendingBound.clear();
@@ -728,7 +778,12 @@ export class PodScheduler {
   }
 
   private setPlaced(key: string, state: PlacedPodState): void {
+    const previous = this.placed.get(key);
+    if (previous && previous.replicaId !== state.replicaId) this.removeReplicaMember(previous.replicaId, key);
     this.placed.set(key, state);
+    let replica = this.replicaMembers.get(state.replicaId);
+    if (!replica) this.replicaMembers.set(state.replicaId, (replica = new Set()));
+    replica.add(key);
     const unit = this.placedUnit.get(key) ?? this.unitOfPlaced(key);
     if (unit === undefined) return;
     this.placedUnit.set(key, unit);
@@ -737,7 +792,15 @@ export class PodScheduler {
     members.add(key);
   }
 
+  private removeReplicaMember(replicaId: string, key: string): void {
+    const members = this.replicaMembers.get(replicaId);
+    members?.delete(key);
+    if (members?.size === 0) this.replicaMembers.delete(replicaId);
+  }
+
   private deletePlaced(key: string): void {
+    const previous = this.placed.get(key);
+    if (previous) this.removeReplicaMember(previous.replicaId, key);
     this.placed.delete(key);
     const unit = this.placedUnit.get(key);
     this.placedUnit.delete(key);
@@ -768,8 +831,8 @@ export class PodScheduler {
     const replicaId = engine.replicaOfPod(key) as string;
     engine.release(replicaId);
     // The rest of a gang stays placed: re-adopt its other members one by one.
-    for (const [otherKey, other] of this.placed) {
-      if (other.replicaId !== replicaId) continue;
+    for (const otherKey of [...(this.replicaMembers.get(replicaId) ?? [])]) {
+      const other = this.placed.get(otherKey) as PlacedPodState;
       engine.adopt({
         replica: { ...other.unitRequest, id: otherKey, topology: null, pods: [other.request] },
         pods: [other.placement],
@@ -782,9 +845,10 @@ export class PodScheduler {
     this.queue.moveAll(this.now());
     if (!this.active) return;
     // Pods refused at translation (e.g. an unknown product) may fit a catalog that just changed.
-    for (const [key, pod] of this.pods)
-      if (this.explanations.has(key) && !this.gangs.unitKeyOfPod(key) && isPendingForSwitchyard(pod))
-        this.enqueuePod(pod);
+    for (const key of [...this.explanations.keys()]) {
+      const pod = this.pods.get(key);
+      if (pod && !this.gangs.unitKeyOfPod(key) && isPendingForSwitchyard(pod)) this.enqueuePod(pod);
+    }
     this.poke();
   }
 

@@ -62,6 +62,8 @@ export class SchedulingQueue<T> {
   private readonly backoff = new BinaryHeap<HeapRecord>(
     (a, b) => a.readyAt < b.readyAt || (a.readyAt === b.readyAt && a.seq < b.seq),
   );
+  /** Keys of the units in state 'unschedulable', so a move touches those only, not the whole queue. */
+  private readonly unschedulable = new Set<string>();
   private moveCycle = 0;
   private seq = 0;
 
@@ -108,6 +110,7 @@ export class SchedulingQueue<T> {
   /** Forget a unit (deleted, bound, or replaced); stale heap records are skipped later. */
   remove(key: string): void {
     this.entries.delete(key);
+    this.unschedulable.delete(key);
   }
 
   /** The next unit to schedule, highest priority first; undefined when none is ready at `now`. */
@@ -147,6 +150,7 @@ export class SchedulingQueue<T> {
     } else {
       entry.state = 'unschedulable';
       entry.unschedulableSince = now;
+      this.unschedulable.add(key);
     }
   }
 
@@ -162,8 +166,9 @@ export class SchedulingQueue<T> {
   /** Something that could help happened: every waiting unit is retried (after its backoff). */
   moveAll(now: number): void {
     this.moveCycle += 1;
-    for (const [key, entry] of this.entries) {
-      if (entry.state !== 'unschedulable') continue;
+    for (const key of [...this.unschedulable]) {
+      const entry = this.entries.get(key);
+      if (!entry || entry.state !== 'unschedulable') continue;
       if (entry.readyAt > now) this.pushBackoff(key, entry);
       else this.pushActive(key, entry);
     }
@@ -171,8 +176,9 @@ export class SchedulingQueue<T> {
 
   /** Retry units that have waited longer than maxUnschedulableMs; call periodically. */
   flushUnschedulable(now: number): void {
-    for (const [key, entry] of this.entries) {
-      if (entry.state === 'unschedulable' && now - entry.unschedulableSince >= this.options.maxUnschedulableMs)
+    for (const key of [...this.unschedulable]) {
+      const entry = this.entries.get(key);
+      if (entry?.state === 'unschedulable' && now - entry.unschedulableSince >= this.options.maxUnschedulableMs)
         this.pushActive(key, entry);
     }
   }
@@ -223,6 +229,7 @@ export class SchedulingQueue<T> {
   /** A new version makes any record of the unit still in the other heap stale (skipped on pop). */
   private pushInto(heap: BinaryHeap<HeapRecord>, state: 'active' | 'backoff', key: string, entry: Entry<T>): void {
     entry.state = state;
+    this.unschedulable.delete(key);
     entry.version += 1;
     heap.push({
       key,

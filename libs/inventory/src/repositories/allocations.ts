@@ -5,7 +5,7 @@
  * (the audit log keeps the history), which frees the shares in the same transaction.
  */
 import type { AllocationState, Priority, PrismaClient } from '../generated/prisma/client';
-import { ConstraintViolationError, InvalidParameterError, mapped, NotFoundError } from '../errors';
+import { ConstraintViolationError, InvalidParameterError, InventoryError, mapped, NotFoundError } from '../errors';
 import { isUuid } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import { transaction, type Tx } from '../transactions';
@@ -51,6 +51,14 @@ export interface AllocationRecord {
   readonly boundAt: Date | null;
   readonly gpus: Array<{ index: number; uuid: string; shareMilli: number }>;
 }
+
+/**
+ * What became of one gang of a batch: committed (allocation ids in input order), refused by the
+ * database (an InventoryError), or not attempted because the database became unreachable after
+ * other gangs of the batch had committed (the driver's error).
+ */
+export type GangOutcome =
+  { readonly committed: true; readonly ids: readonly string[] } | { readonly committed: false; readonly error: Error };
 
 export interface AllocationQuery extends PageRequest {
   readonly nodeName?: string;
@@ -166,6 +174,49 @@ async function insertOne(tx: Tx, input: AllocationInput, at: string): Promise<st
   return allocation.id;
 }
 
+/**
+ * Many allocations and their GPU shares in one statement: the pods as one JSON document,
+ * joined to their node and GPUs by name and index. Shares go in lowest GPU id first, as in
+ * insertOne, so concurrent batches lock GPU rows in one order. The per-row triggers and CHECKs
+ * (share <= 1000 per GPU, one allocation per pod) apply exactly as for single inserts; a
+ * missing node or GPU shows as a row count short of the input, which the caller checks.
+ */
+const INSERT_BATCH = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+      pod_uid text, pod_namespace text, pod_name text, node text, deployment_id uuid, tenant_id uuid,
+      priority text, predicted_watts int, power_limit_watts int, gpus jsonb)
+  ), placed AS (
+    INSERT INTO allocations (pod_uid, pod_namespace, pod_name, node_id, deployment_id, tenant_id, priority,
+                             predicted_watts, power_limit_watts)
+    SELECT i.pod_uid, i.pod_namespace, i.pod_name, n.id, i.deployment_id, i.tenant_id, i.priority::"Priority",
+           i.predicted_watts, i.power_limit_watts
+    FROM input i JOIN nodes n ON n.name = i.node
+    RETURNING id, pod_uid, node_id
+  ), shares AS (
+    INSERT INTO allocation_gpus (allocation_id, gpu_id, node_id, share_milli)
+    SELECT p.id, g.id, p.node_id, s.share
+    FROM placed p
+    JOIN input i ON i.pod_uid = p.pod_uid
+    CROSS JOIN LATERAL jsonb_to_recordset(i.gpus) AS s(index int, share int)
+    -- One index probe per share, not a hash of every GPU of the site (OFFSET 0 keeps the planner from flattening it).
+    JOIN LATERAL (SELECT id FROM gpus WHERE node_id = p.node_id AND index = s.index OFFSET 0) g ON true
+    ORDER BY g.id
+    RETURNING allocation_id
+  )
+  SELECT (SELECT count(*)::int FROM shares) AS shares,
+         coalesce((SELECT json_agg(json_build_array(pod_uid, id)) FROM placed), '[]'::json) AS placed`;
+
+/** The database spelling of a priority (the Prisma client names `best-effort` `best_effort`). */
+const dbPriority = (p: PriorityClass | undefined): string => (p === 'best_effort' ? 'best-effort' : (p ?? 'standard'));
+
+/** A batch the database refused as a whole; the caller splits it to find the gang at fault. */
+class BatchShortfall extends ConstraintViolationError {
+  constructor() {
+    super('a node or GPU of the batch does not exist');
+  }
+}
+
 export class AllocationRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -200,6 +251,83 @@ export class AllocationRepository {
     return ids.map((id) => byId.get(id) as AllocationRecord);
   }
 
+  /**
+   * Many gangs in one round trip: each gang all or nothing, one gang the database refuses (a GPU
+   * share over 1000 milli, a pod already allocated, a missing node or GPU) leaves the others
+   * committed. The whole batch goes in one transaction of one statement; when the database
+   * refuses it, the batch is split in halves and retried, down to the single gang at fault,
+   * which is tried on its own (createGang) for its exact error. An unreachable database throws.
+   */
+  async createGangs(gangs: readonly (readonly AllocationInput[])[]): Promise<GangOutcome[]> {
+    const outcomes: (GangOutcome | undefined)[] = new Array(gangs.length);
+    const valid: number[] = [];
+    gangs.forEach((gang, g) => {
+      try {
+        gang.forEach((input, i) => checkInput(input, gang.length > 1 ? `[${i}].` : ''));
+        if (gang.length === 0) outcomes[g] = { committed: true, ids: [] };
+        else valid.push(g);
+      } catch (error) {
+        outcomes[g] = { committed: false, error: error as Error };
+      }
+    });
+    const attempt = async (part: readonly number[]): Promise<void> => {
+      if (part.length === 0) return;
+      if (part.length === 1) {
+        try {
+          const records = await this.createGang(gangs[part[0]]);
+          outcomes[part[0]] = { committed: true, ids: records.map((r) => r.id) };
+        } catch (error) {
+          if (!(error instanceof InventoryError)) throw error;
+          outcomes[part[0]] = { committed: false, error };
+        }
+        return;
+      }
+      try {
+        const ids = await this.insertBatch(part.flatMap((g) => gangs[g]));
+        for (const g of part) outcomes[g] = { committed: true, ids: gangs[g].map((p) => ids.get(p.podUid) as string) };
+      } catch (error) {
+        if (!(error instanceof InventoryError)) throw error;
+        const half = Math.ceil(part.length / 2);
+        await attempt(part.slice(0, half));
+        await attempt(part.slice(half));
+      }
+    };
+    try {
+      await attempt(valid);
+    } catch (error) {
+      // Unreachable: throw when nothing is durable; otherwise report what did commit.
+      if (!outcomes.some((o) => o?.committed && o.ids.length > 0)) throw error;
+      for (const g of valid) outcomes[g] ??= { committed: false, error: error as Error };
+    }
+    return outcomes as GangOutcome[];
+  }
+
+  /** One transaction, one statement; pod uid -> allocation id. Throws an InventoryError when refused. */
+  private async insertBatch(inputs: readonly AllocationInput[]): Promise<Map<string, string>> {
+    const rows = inputs.map((p) => ({
+      pod_uid: p.podUid,
+      pod_namespace: p.podNamespace,
+      pod_name: p.podName,
+      node: p.nodeName,
+      deployment_id: p.deploymentId ?? null,
+      tenant_id: p.tenantId ?? null,
+      priority: dbPriority(p.priority),
+      predicted_watts: p.predictedWatts,
+      power_limit_watts: p.powerLimitWatts ?? null,
+      gpus: p.gpus.map((g) => ({ index: g.index, share: g.shareMilli })),
+    }));
+    const expectedShares = inputs.reduce((n, p) => n + p.gpus.length, 0);
+    return transaction(this.prisma, async (tx) => {
+      const [result] = await tx.$queryRawUnsafe<{ shares: number; placed: [string, string][] }[]>(
+        INSERT_BATCH,
+        JSON.stringify(rows),
+      );
+      // Rolls the transaction back: a node or GPU the join did not find.
+      if (result.placed.length !== inputs.length || result.shares !== expectedShares) throw new BatchShortfall();
+      return new Map(result.placed);
+    });
+  }
+
   /** Marks the pod's allocation bound (after a successful bind call). */
   async markBound(podUid: string, at: Date = new Date()): Promise<void> {
     const { count } = await mapped(() =>
@@ -212,6 +340,31 @@ export class AllocationRepository {
       const exists = await mapped(() => this.prisma.allocation.count({ where: { podUid } }));
       if (exists === 0) throw new NotFoundError('allocation of pod', podUid);
     }
+  }
+
+  /** Marks many pods' allocations bound in one statement; returns how many changed (released pods are skipped). */
+  async markBoundMany(podUids: readonly string[], at: Date = new Date()): Promise<number> {
+    if (podUids.length === 0) return 0;
+    return mapped(() =>
+      this.prisma.$executeRawUnsafe(
+        `UPDATE allocations SET state = 'bound', bound_at = $2::timestamptz
+         WHERE pod_uid = ANY($1::text[]) AND state = 'reserved'`,
+        [...podUids],
+        at.toISOString(),
+      ),
+    );
+  }
+
+  /** Frees many pods' GPUs and power in one statement; returns the pod uids that had an allocation. */
+  async releaseMany(podUids: readonly string[]): Promise<string[]> {
+    if (podUids.length === 0) return [];
+    const rows = await mapped(() =>
+      this.prisma.$queryRawUnsafe<{ pod_uid: string }[]>(
+        `DELETE FROM allocations WHERE pod_uid = ANY($1::text[]) RETURNING pod_uid`,
+        [...podUids],
+      ),
+    );
+    return rows.map((r) => r.pod_uid);
   }
 
   /** Frees the pod's GPUs and power. Returns false when the pod had no allocation (idempotent). */
