@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { fragmentation, productScarcity, switchyardPolicy } from './switchyard';
+import {
+  fragmentation,
+  productScarcity,
+  switchyardPolicy,
+  SWITCHYARD_TUNING,
+  unfedGpuMilli,
+  workloadTraits,
+} from './switchyard';
 import { enclosingHeadroomShare } from './policy';
 import type { NodeResources, PodDemand, PowerView, WorkloadShape } from './policy';
 
@@ -48,6 +55,14 @@ describe('switchyard fragmentation', () => {
   ])('%s', (_name, memoryAware, n, expected) => {
     expect(fragmentation(n, workload, memoryAware)).toBeCloseTo(expected, 9);
   });
+
+  it('cpuForCopies: free whole GPUs the CPU cannot feed with copies of a whole-GPU pod are fragment', () => {
+    // 8000 milli CPU per whole-GPU typical pod: 12000 free feeds one copy, so 3 of 4 GPUs idle for it (weight 0.5).
+    const n = node([1000, 1000, 1000, 1000], 12000);
+    expect(fragmentation(n, workload, true)).toBeCloseTo(0, 9);
+    expect(fragmentation(n, workload, true, true)).toBeCloseTo(0.5 * 3000, 9);
+    expect(fragmentation(node([1000, 1000], 16000), workload, true, true)).toBeCloseTo(0, 9);
+  });
 });
 
 describe('switchyard policy', () => {
@@ -63,14 +78,73 @@ describe('switchyard policy', () => {
     expect(policy.assignGpus(node(free), p, ctx)).toEqual(expected);
   });
 
-  it('among nodes within one fragmentation point, packs the one already more used', () => {
+  const scoreOn = (n: NodeResources, p: PodDemand, c = ctx) =>
+    policy.score(n, p, policy.assignGpus(n, p, c)!, c, noPower);
+
+  it('without restricted pods, breaks no tie by how used a node is (the node order decides)', () => {
     const p = pod(1000, 1, 1000, 1024);
     const busy = node([0, 0, 1000, 1000], 16000);
     const idle = node([1000, 1000, 1000, 1000], 32000);
-    const sBusy = policy.score(busy, p, policy.assignGpus(busy, p, ctx)!, ctx, noPower);
-    const sIdle = policy.score(idle, p, policy.assignGpus(idle, p, ctx)!, ctx, noPower);
-    expect(Math.trunc(sBusy)).toBe(Math.trunc(sIdle));
-    expect(sBusy).toBeGreaterThan(sIdle);
+    expect(Math.trunc(scoreOn(busy, p))).toBe(Math.trunc(scoreOn(idle, p)));
+    expect(scoreOn(busy, p)).toBe(scoreOn(idle, p));
+  });
+
+  it('with restricted pods, packs the node left more used within a point', () => {
+    const restricted: WorkloadShape[] = [
+      ...workload,
+      { demand: { ...pod(1000), allowedProducts: ['A10'] }, weight: 0.3 },
+    ];
+    const rctx = { workload: restricted };
+    const p = pod(1000, 1, 1000, 1024);
+    const busy = node([0, 0, 1000, 1000], 16000);
+    const idle = node([1000, 1000, 1000, 1000], 32000);
+    expect(Math.trunc(scoreOn(busy, p, rctx))).toBe(Math.trunc(scoreOn(idle, p, rctx)));
+    expect(scoreOn(busy, p, rctx)).toBeGreaterThan(scoreOn(idle, p, rctx));
+  });
+
+  it('a shared pod prefers joining a shared GPU to opening a whole one', () => {
+    // 250 milli fits a fresh GPU (leaving 750) or one with 600 free (leaving 350); both leave no fragment here.
+    const small: WorkloadShape[] = [{ demand: pod(250, 1, 1000, 1024), weight: 1 }];
+    const sctx = { workload: small };
+    const p = pod(250);
+    const shared = node([0, 600]);
+    const whole = node([0, 1000]);
+    expect(Math.trunc(scoreOn(shared, p, sctx))).toBe(Math.trunc(scoreOn(whole, p, sctx)));
+    expect(scoreOn(shared, p, sctx)).toBeGreaterThan(scoreOn(whole, p, sctx));
+    expect(scoreOn(shared, p, sctx) - scoreOn(whole, p, sctx)).toBeCloseTo(SWITCHYARD_TUNING.sharedGpuWeight, 9);
+  });
+
+  it('counts the free whole GPUs the CPU cannot feed with copies of a whole-GPU typical pod', () => {
+    // The whole-GPU typical pod (weight 0.5) asks 8000 milli CPU.
+    expect(unfedGpuMilli(node([1000, 1000, 1000, 1000], 16000), workload, true)).toBeCloseTo(0.5 * 2000, 9);
+    expect(unfedGpuMilli(node([1000, 1000, 1000, 1000], 32000), workload, true)).toBe(0);
+    expect(unfedGpuMilli(node([1000, 400], 8000), workload, true)).toBe(0);
+    // Too little CPU (or memory) for even one copy: FGD's own fragmentation already counts it.
+    expect(unfedGpuMilli(node([1000, 1000], 4000), workload, true)).toBe(0);
+    expect(unfedGpuMilli(node([1000, 1000], 32000, 1024), workload, true)).toBe(0);
+  });
+
+  it('a whole-GPU pod prefers, within a point, the node where it takes a GPU the CPU could not feed', () => {
+    const p = pod(1000, 1, 0, 0);
+    const short = node([1000, 1000], 8000); // CPU for one copy: one GPU unfed, none after
+    const plenty = node([1000, 1000], 16000); // none unfed before or after
+    expect(Math.trunc(scoreOn(short, p))).toBe(Math.trunc(scoreOn(plenty, p)));
+    expect(scoreOn(short, p) - scoreOn(plenty, p)).toBeCloseTo(SWITCHYARD_TUNING.unfedGpuWeight * 0.5, 9);
+    const without = switchyardPolicy({ unfedGpuWeight: 0 });
+    expect(without.score(short, p, [0], ctx, noPower)).toBe(without.score(plenty, p, [0], ctx, noPower));
+  });
+
+  it('a CPU-only pod prefers the node whose CPU its free GPUs will not need', () => {
+    // Typical GPU pods ask 4000 / 0.5 GPU and 8000 / GPU: 8000 milli CPU per GPU.
+    expect(workloadTraits(workload).cpuPerGpu).toBeCloseTo(8000, 9);
+    const cpuPod = pod(0, 0, 4000, 1024);
+    const gpusIdle = node([1000, 1000], 24000); // needs 16000 for its two GPUs: 4000 to spare after
+    const gpusBusy = node([0, 0], 24000); // needs none: 20000 to spare after
+    expect(scoreOn(gpusBusy, cpuPod)).toBeGreaterThan(scoreOn(gpusIdle, cpuPod));
+    // The preference is bounded: it never outweighs a whole fragmentation point by itself.
+    expect(Math.abs(scoreOn(gpusBusy, cpuPod) - scoreOn(gpusIdle, cpuPod))).toBeLessThanOrEqual(
+      2 * SWITCHYARD_TUNING.spareCpuWeight,
+    );
   });
 
   const rackView = (headroom: number, budget: number): PowerView => ({
@@ -129,10 +203,10 @@ describe('switchyard policy', () => {
     const n = { ...node(free), gpuFreeMilli: free };
     const p = pod(500);
     const first = policy.score(n, p, [0], ctx, noPower);
-    free[1] = 500;
+    free[0] = 600;
     const second = policy.score(n, p, [0], ctx, noPower);
     expect(second).not.toBe(first);
-    expect(second).toBe(switchyardPolicy().score(node([1000, 500]), p, [0], ctx, noPower));
+    expect(second).toBe(switchyardPolicy().score(node([600, 1000]), p, [0], ctx, noPower));
   });
 
   it('assigns only GPUs with room, exactly when the pod fits, and scores finitely', () => {

@@ -3,20 +3,30 @@ import { enclosingHeadroomShare } from './policy';
 import type { NodeResources, PodDemand, PolicyContext, PowerView, ScoringPolicy, WorkloadShape } from './policy';
 
 /**
- * Switchyard's default policy: FGD's fragmentation measure, made to see more, with its many
- * ties broken on purpose instead of by node order.
+ * Switchyard's default policy: FGD's fragmentation measure, made to see more, with its coarse
+ * score kept and a few workload-shaped preferences inside one score point.
  *
  * 1. Fragmentation counts memory as well as CPU: free GPU share on a node whose memory a
  *    typical pod cannot get is as unusable as one without CPU.
  * 2. The score keeps FGD's coarse resolution (sigmoid of the fragmentation change, in whole
- *    points): measured on the traces, resolving differences of a few dozen milli-GPU spreads
- *    pods over empty nodes and loses more than it gains. Within a point the policy packs:
- *    it prefers the node whose GPUs and CPU end up most used, so whole nodes stay free for
- *    multi-GPU pods and CPU is not taken from nodes with idle GPUs.
- * 3. Products: a pod that may run anywhere avoids products that the workload's restricted
- *    pods need (keeping scarce models for pods that can only use them).
- * 4. A shared GPU goes to the GPU whose use grows fragmentation least, then the fullest one.
- * 5. Power: where a budget applies it prefers the node whose enclosing scope (its rack) has
+ *    points). Measured on the traces, resolving differences of a few dozen milli-GPU, or
+ *    breaking ties toward the fuller node, loses more than it gains: ties are best left to
+ *    the engine's fixed node order (first fit), except as below.
+ * 3. A shared pod prefers joining a GPU that is already shared to opening a whole one, so
+ *    whole GPUs stay whole for whole-GPU pods.
+ * 4. CPU strands GPUs, and FGD looks at one pod at a time. A whole-GPU pod prefers the node
+ *    where it most reduces the free GPUs that the node's CPU cannot feed with copies of the
+ *    whole-GPU typical pods (unfedGpuMilli): a GPU that would idle anyway is the cheapest to
+ *    take. A CPU-only pod prefers a node whose CPU exceeds what its free GPUs will need (at
+ *    the typical pods' CPU per GPU): CPU taken from a node with idle GPUs strands them.
+ *    (Counting unfed GPUs in the points instead, `cpuForCopies`, is off: it loses on
+ *    whole-GPU-heavy mixes, see bench/RESULTS.md.)
+ * 5. Products: a pod that may run anywhere avoids products that the workload's restricted
+ *    pods need, and when part of the workload is restricted, ties go to the node whose GPUs
+ *    end up most used, keeping whole nodes of each product free for the pods that can only
+ *    use it (the packing weight grows with the restricted share; it is zero without one).
+ * 6. A shared GPU goes to the GPU whose use grows fragmentation least, then the fullest one.
+ * 7. Power: where a budget applies it prefers the node whose enclosing scope (its rack) has
  *    the least unused headroom relative to its budget (best fit on watts), so small pods use
  *    up the watts of power-bound racks and racks with headroom stay able to take big pods:
  *    neither GPUs nor watts are stranded. The term reads only the enclosing scope, whose load
@@ -24,17 +34,28 @@ import type { NodeResources, PodDemand, PolicyContext, PowerView, ScoringPolicy,
  *    ordered by it ('enclosing-scope') instead of scoring them one by one. Higher scopes
  *    (row, hall, site) are still hard limits, checked on every placement. Without a budget
  *    this term is zero for every node and never reorders them.
+ *
+ * The preferences in 3-7 are small next to FGD's points (each at most about one point), so
+ * the fragmentation change decides first.
  */
 
 export interface SwitchyardTuning {
-  /** Weight of the GPU share used on the node after placement (tie-break within one score point). */
-  readonly gpuPackWeight: number;
-  /** Weight of the CPU share used on the node after placement. */
-  readonly cpuPackWeight: number;
+  /** Bonus for a shared pod that joins an already shared GPU instead of opening a whole one. */
+  readonly sharedGpuWeight: number;
+  /** Weight of a CPU-only pod's preference for nodes with CPU to spare beyond their free GPUs' needs. */
+  readonly spareCpuWeight: number;
+  /** Spare CPU (milli) at which that preference is full. */
+  readonly spareCpuScaleMilli: number;
+  /** Packing weight (GPU share used after placement) per unit of product-restricted typical-pod weight. */
+  readonly restrictedPackWeight: number;
   /** Weight of the enclosing scope's unused headroom (fraction of its budget) before placement. */
   readonly powerWeight: number;
   /** Count memory in fragmentation (FGD counts CPU only). */
   readonly memoryAware: boolean;
+  /** Count free GPUs the node's CPU cannot feed with copies of a whole-GPU typical pod as fragmented (in the points). */
+  readonly cpuForCopies: boolean;
+  /** Whole-GPU pods, within a point: weight of the drop in GPUs the node's CPU cannot feed (unfedGpuMilli). */
+  readonly unfedGpuWeight: number;
   /** Fragmentation change (milli-GPU) per unit of the sigmoid's argument; FGD uses 1000. */
   readonly pointScaleMilli: number;
   /** Weight of the penalty for a pod that may run anywhere taking a product that restricted pods need. */
@@ -42,10 +63,14 @@ export interface SwitchyardTuning {
 }
 
 export const SWITCHYARD_TUNING: SwitchyardTuning = {
-  gpuPackWeight: 0.7,
-  cpuPackWeight: 0.2,
+  sharedGpuWeight: 0.5,
+  spareCpuWeight: 0.5,
+  spareCpuScaleMilli: 8000,
+  restrictedPackWeight: 2,
   powerWeight: 0.15,
   memoryAware: true,
+  cpuForCopies: false,
+  unfedGpuWeight: 0.5,
   pointScaleMilli: 1000,
   scarcityWeight: 1,
 };
@@ -58,7 +83,12 @@ interface View {
 }
 
 /** FGD's fragmentation (free GPU milli the typical pods could not use), memory-aware when asked. */
-export function fragmentation(node: View, workload: readonly WorkloadShape[], memoryAware: boolean): number {
+export function fragmentation(
+  node: View,
+  workload: readonly WorkloadShape[],
+  memoryAware: boolean,
+  cpuForCopies = false,
+): number {
   let totalFree = 0;
   for (const free of node.gpuFreeMilli) totalFree += free;
   if (totalFree === 0) return 0;
@@ -81,7 +111,28 @@ export function fragmentation(node: View, workload: readonly WorkloadShape[], me
     }
     fragmented += weight * unusable;
   }
-  return fragmented;
+  return cpuForCopies ? fragmented + unfedGpuMilli(node, workload, memoryAware) : fragmented;
+}
+
+/**
+ * Free whole GPUs (milli) that the node's free CPU cannot feed with copies of a whole-GPU
+ * typical pod able to land there, frequency-weighted. FGD checks one copy at a time: a node
+ * with four free GPUs and CPU for one more such pod looks unfragmented to it, yet three of
+ * those GPUs will idle.
+ */
+export function unfedGpuMilli(node: View, workload: readonly WorkloadShape[], memoryAware: boolean): number {
+  let whole = 0;
+  for (const free of node.gpuFreeMilli) if (free >= MILLI_PER_GPU) whole += 1;
+  if (whole === 0) return 0;
+  let unfed = 0;
+  for (const { demand, weight } of workload) {
+    if (demand.gpuMilli < MILLI_PER_GPU || demand.cpuMilli <= 0 || whole < demand.gpuCount) continue;
+    if (!canUseProduct(demand.allowedProducts, node.gpuProduct) || node.cpuFreeMilli < demand.cpuMilli) continue;
+    if (memoryAware && node.memoryFreeMiB < demand.memoryMiB) continue;
+    const copies = Math.floor(node.cpuFreeMilli / demand.cpuMilli);
+    unfed += weight * Math.max(0, whole - copies * demand.gpuCount) * MILLI_PER_GPU;
+  }
+  return unfed;
 }
 
 function after(node: View, pod: PodDemand, gpus: readonly number[]): View {
@@ -100,12 +151,42 @@ function fragmentationGrowth(
   pod: PodDemand,
   gpus: readonly number[],
   workload: readonly WorkloadShape[],
-  memoryAware: boolean,
+  t: SwitchyardTuning,
 ): number {
-  return fragmentation(after(node, pod, gpus), workload, memoryAware) - fragmentation(node, workload, memoryAware);
+  return (
+    fragmentation(after(node, pod, gpus), workload, t.memoryAware, t.cpuForCopies) -
+    fragmentation(node, workload, t.memoryAware, t.cpuForCopies)
+  );
 }
 
-/** The power-blind part of the score: FGD's point scale plus the packing tie-break. */
+/** What the workload's typical pods say about a node, computed once per workload. */
+export interface WorkloadTraits {
+  /** Share of the typical pods (by weight) limited to some products. */
+  readonly restrictedShare: number;
+  /** CPU (milli) the typical GPU pods ask per GPU, frequency- and GPU-weighted; 0 without GPU pods. */
+  readonly cpuPerGpu: number;
+}
+
+const traitsOf = new WeakMap<readonly WorkloadShape[], WorkloadTraits>();
+
+export function workloadTraits(workload: readonly WorkloadShape[]): WorkloadTraits {
+  let got = traitsOf.get(workload);
+  if (got) return got;
+  let restrictedShare = 0;
+  let gpus = 0;
+  let cpu = 0;
+  for (const { demand, weight } of workload) {
+    if (demand.allowedProducts !== null && demand.allowedProducts.length > 0) restrictedShare += weight;
+    if (demand.gpuCount === 0) continue;
+    gpus += (weight * demand.gpuCount * demand.gpuMilli) / MILLI_PER_GPU;
+    cpu += weight * demand.cpuMilli;
+  }
+  got = { restrictedShare, cpuPerGpu: gpus > 0 ? cpu / gpus : 0 };
+  traitsOf.set(workload, got);
+  return got;
+}
+
+/** The power-blind part of the score: FGD's point scale plus the preferences within a point. */
 function resourceScore(
   node: NodeResources,
   pod: PodDemand,
@@ -113,15 +194,31 @@ function resourceScore(
   workload: readonly WorkloadShape[],
   t: SwitchyardTuning,
 ): number {
-  const growth = fragmentationGrowth(node, pod, gpus, workload, t.memoryAware);
+  const growth = fragmentationGrowth(node, pod, gpus, workload, t);
   const points = Math.trunc((1 / (1 + Math.exp(growth / t.pointScaleMilli))) * 100);
+  const traits = workloadTraits(workload);
   let free = 0;
   for (const f of node.gpuFreeMilli) free += f;
-  const capacity = node.gpuFreeMilli.length * MILLI_PER_GPU;
   const freeAfter = free - gpus.length * pod.gpuMilli;
-  const gpuUsedAfter = capacity > 0 ? 1 - freeAfter / capacity : 1;
-  const cpuUsedAfter = node.cpuCapacityMilli > 0 ? 1 - (node.cpuFreeMilli - pod.cpuMilli) / node.cpuCapacityMilli : 1;
-  return points + t.gpuPackWeight * gpuUsedAfter + t.cpuPackWeight * cpuUsedAfter;
+  let within = 0;
+  if (pod.gpuCount === 1 && pod.gpuMilli < MILLI_PER_GPU && gpus.length === 1) {
+    if (node.gpuFreeMilli[gpus[0]] < MILLI_PER_GPU) within += t.sharedGpuWeight;
+  } else if (pod.gpuCount === 0 && traits.cpuPerGpu > 0) {
+    const spare = node.cpuFreeMilli - pod.cpuMilli - (freeAfter / MILLI_PER_GPU) * traits.cpuPerGpu;
+    within += t.spareCpuWeight * Math.max(-1, Math.min(1, spare / t.spareCpuScaleMilli));
+  }
+  if (pod.gpuCount > 0 && pod.gpuMilli >= MILLI_PER_GPU && t.unfedGpuWeight !== 0) {
+    // A whole GPU taken where the CPU could not feed it anyway is a GPU saved elsewhere.
+    const drop =
+      unfedGpuMilli(node, workload, t.memoryAware) - unfedGpuMilli(after(node, pod, gpus), workload, t.memoryAware);
+    within += t.unfedGpuWeight * Math.max(-1, Math.min(1, drop / MILLI_PER_GPU));
+  }
+  const packWeight = t.restrictedPackWeight * traits.restrictedShare;
+  if (packWeight > 0) {
+    const capacity = node.gpuFreeMilli.length * MILLI_PER_GPU;
+    within += packWeight * (capacity > 0 ? 1 - freeAfter / capacity : 1);
+  }
+  return points + within;
 }
 
 /**
@@ -210,7 +307,7 @@ export function switchyardPolicy(tuning: Partial<SwitchyardTuning> = {}): Scorin
       let bestGrowth = Number.POSITIVE_INFINITY;
       node.gpuFreeMilli.forEach((free, i) => {
         if (free < pod.gpuMilli) return;
-        const growth = fragmentationGrowth(node, pod, [i], ctx.workload, t.memoryAware);
+        const growth = fragmentationGrowth(node, pod, [i], ctx.workload, t);
         if (growth < bestGrowth - 1e-9 || (Math.abs(growth - bestGrowth) <= 1e-9 && free < node.gpuFreeMilli[best])) {
           best = i;
           bestGrowth = growth;

@@ -6,15 +6,15 @@ import type { TraceNode } from './trace-csv';
 
 /**
  * The trace's nodes as a cluster for the placement engine: one site whose power is not a
- * limit (the published experiment has no power model), nodes numbered in name order so the
- * engine's "lowest node number wins ties" means "first by name".
+ * limit (the published experiment has no power model), nodes numbered in the order given,
+ * so the engine's "lowest node number wins ties" means "first in that order" (the replay
+ * gives them in the run's seeded order).
  */
 export function traceCluster(nodes: readonly TraceNode[]): ClusterInput {
-  const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const unlimited = 1e15;
   return {
     scopes: [{ id: 'site', kind: 'site', parentId: null, capacityWatts: unlimited }],
-    nodes: sorted.map((n) => ({
+    nodes: nodes.map((n) => ({
       id: n.name,
       scopeId: 'site',
       cpuMilli: n.cpuMilli,

@@ -2,6 +2,7 @@ export { replayTrace, type ReplayTraceOptions } from './replay-trace';
 export {
   replayWorkload,
   arrivalOrder,
+  nodeOrder,
   REPORTED_DEMANDS,
   type ReplayResult,
   type ReplaySeedResult,

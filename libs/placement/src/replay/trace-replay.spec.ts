@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { fgdPolicy } from '../policies/fgd';
 import type { PodDemand } from '../policies/policy';
 import { allocationCurveCsv, allocationCurveSvg } from './allocation-curve';
-import { engineReplayCluster } from './engine-cluster';
+import { workloadFromDemands } from '../policies/workload';
+import { engineReplayCluster, traceCluster } from './engine-cluster';
 import { replayTrace } from './replay-trace';
 import { seededRandom } from './seeded-random';
 import { parseTraceNodes, parseTracePods, requestedGpuMilli, TraceFormatError, type TracePod } from './trace-csv';
-import { arrivalOrder, replayWorkload, type ReplayCluster } from './trace-replay';
+import { arrivalOrder, nodeOrder, replayWorkload, type ReplayCluster } from './trace-replay';
 import { tuneWorkload } from './workload-tuning';
 
 // A small slice in the trace's own format: 6 GPU nodes (22 GPUs) and one CPU-only node.
@@ -44,6 +45,12 @@ function podsCsv(n: number): string {
 }
 
 const nodes = parseTraceNodes(NODES_CSV);
+/** The seed's stream as the replay leaves it after drawing the arrival order (tune 3). */
+function runRandom(seed: number) {
+  const random = seededRandom(seed);
+  arrivalOrder(parseTracePods(podsCsv(30)), 22 * 1000, 3, random);
+  return random;
+}
 const pods = parseTracePods(podsCsv(30));
 const capacity = 22 * 1000;
 
@@ -113,6 +120,71 @@ describe('workload tuning', () => {
 });
 
 describe('arrival order', () => {
+  it('replays the whole shuffled trace before any appended copy, as the simulator does', () => {
+    const order = arrivalOrder(pods, capacity, 3, seededRandom(42));
+    const firstCopy = order.findIndex((p) => p.name.includes('-copy'));
+    expect(firstCopy).toBe(pods.length);
+    expect(new Set(order.slice(0, firstCopy).map((p) => p.name))).toEqual(new Set(pods.map((p) => p.name)));
+  });
+
+  it('removes pods without reordering the rest when the trace asks for more than the target', () => {
+    const shuffled = [...pods].reverse();
+    const down = tuneWorkload(shuffled, capacity, 0.5, seededRandom(3));
+    const position = new Map(shuffled.map((p, i) => [p.name, i]));
+    const positions = down.map((p) => position.get(p.name)!);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(down.length).toBeLessThan(shuffled.length);
+  });
+
+  it('puts the GPU nodes in a seeded order: a permutation, the same for the same seed', () => {
+    const gpuNodes = nodes.filter((n) => n.gpuCount > 0);
+    const a = nodeOrder(gpuNodes, seededRandom(42)).map((n) => n.name);
+    const b = nodeOrder([...gpuNodes].reverse(), seededRandom(42)).map((n) => n.name);
+    expect(a).toEqual(b);
+    expect([...a].sort()).toEqual(gpuNodes.map((n) => n.name).sort());
+    const orders = new Set(
+      [1, 2, 3, 4, 5, 6].map((seed) =>
+        nodeOrder(gpuNodes, seededRandom(seed))
+          .map((n) => n.name)
+          .join(),
+      ),
+    );
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it('numbers the engine cluster in the order given, so ties go to the first node of the run', () => {
+    const gpuNodes = nodeOrder(
+      nodes.filter((n) => n.gpuCount > 0),
+      seededRandom(7),
+    );
+    expect(traceCluster(gpuNodes).nodes.map((n) => n.id)).toEqual(gpuNodes.map((n) => n.name));
+  });
+
+  it('hands every run the typical pods of the trace as read (before tuning) and its own node order', () => {
+    const seen: { workload: unknown; nodes: string[] }[] = [];
+    replayWorkload({
+      nodes,
+      pods,
+      policy: fgdPolicy(),
+      seeds: [1, 2, 3],
+      tune: 3,
+      cluster: (ns, _p, w) => {
+        seen.push({ workload: w, nodes: ns.map((n) => n.name) });
+        return { place: () => true };
+      },
+    });
+    expect(seen).toHaveLength(3);
+    for (const s of seen) expect(s.workload).toEqual(workloadFromDemands(pods.map((p) => p.demand)));
+    seen.forEach((s, i) =>
+      expect(s.nodes).toEqual(
+        nodeOrder(
+          nodes.filter((n) => n.gpuCount > 0),
+          runRandom(i + 1),
+        ).map((n) => n.name),
+      ),
+    );
+  });
+
   it('is a function of the seed, whatever the input order', () => {
     const a = arrivalOrder(pods, capacity, 1.3, seededRandom(42)).map((p) => p.name);
     const b = arrivalOrder([...pods].reverse(), capacity, 1.3, seededRandom(42)).map((p) => p.name);

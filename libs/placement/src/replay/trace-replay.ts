@@ -5,11 +5,15 @@ import { requestedGpuMilli, type TraceNode, type TracePod } from './trace-csv';
 import { tuneWorkload } from './workload-tuning';
 
 /**
- * The published experiment (Weng et al., ATC'23; see traces/alibaba-gpu-v2023/README.md):
- * GPU nodes only, the workload tuned to `tune` x GPU capacity, pods sorted by name then
- * shuffled with the seed, placed one at a time, never leaving, dropped when they do not fit.
- * After every pod the arrived demand and the allocated GPU milli are recorded as % of the
- * cluster's GPUs; "allocation at X%" is the mean allocation over the pod events whose
+ * The published experiment (Weng et al., ATC'23; see traces/alibaba-gpu-v2023/README.md),
+ * in the order its simulator (hkust-adsl/kubernetes-scheduler-simulator) does it: pods sorted
+ * by name and shuffled with the seed, then tuned to `tune` x GPU capacity (copies appended
+ * after the shuffled trace, removals keeping the order), then the GPU nodes put in a seeded
+ * random order (the simulator renames them with a prefix from a seeded permutation, which is
+ * the order its scheduler breaks score ties in). Typical pods come from the trace as read,
+ * before tuning. Pods are placed one at a time, never leave, and are dropped when they do not
+ * fit. After every pod the arrived demand and the allocated GPU milli are recorded as % of
+ * the cluster's GPUs; "allocation at X%" is the mean allocation over the pod events whose
  * arrived demand rounds to X.
  */
 
@@ -55,7 +59,11 @@ export interface ReplayCluster {
   place(pod: PodDemand): boolean;
 }
 
-/** Builds a fresh cluster for one seeded run (GPU nodes only) that places with `policy` against the run's typical pods. */
+/**
+ * Builds a fresh cluster for one seeded run that places with `policy` against the workload's
+ * typical pods. `nodes` are the GPU nodes in the run's seeded order; score ties go to the
+ * earliest of them.
+ */
 export type ReplayClusterFactory = (
   nodes: readonly TraceNode[],
   policy: ScoringPolicy,
@@ -72,7 +80,10 @@ export interface ReplayWorkloadOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** The pods of one seeded run, in arrival order. */
+/**
+ * The pods of one seeded run, in arrival order: the trace shuffled, then tuned, so the whole
+ * trace arrives before any appended copy (as in the simulator).
+ */
 export function arrivalOrder(
   pods: readonly TracePod[],
   clusterGpuMilli: number,
@@ -80,11 +91,16 @@ export function arrivalOrder(
   random: Random,
 ): TracePod[] {
   // Sorting first makes the run a function of the seed and the set of pods, not of the file's row order.
-  const tuned = tuneWorkload([...pods].sort(byName), clusterGpuMilli, tune, random);
-  return shuffleInPlace(tuned.sort(byName), random);
+  const shuffled = shuffleInPlace([...pods].sort(byName), random);
+  return tuneWorkload(shuffled, clusterGpuMilli, tune, random);
 }
 
-function byName(a: TracePod, b: TracePod): number {
+/** The GPU nodes of one seeded run in tie-break order: a seeded permutation of the name order. */
+export function nodeOrder(nodes: readonly TraceNode[], random: Random): TraceNode[] {
+  return shuffleInPlace([...nodes].sort(byName), random);
+}
+
+function byName(a: { readonly name: string }, b: { readonly name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
@@ -110,17 +126,18 @@ export function replayWorkload(opts: ReplayWorkloadOptions): ReplayResult {
   const capacity = gpus * 1000;
   const maxDemand = Math.round(opts.tune * 100);
   const perSeed: ReplaySeedResult[] = [];
-  const orders = opts.seeds.map((seed) => {
+  const runs = opts.seeds.map((seed) => {
     const random = seededRandom(seed);
-    return arrivalOrder(opts.pods, capacity, opts.tune, random);
+    const order = arrivalOrder(opts.pods, capacity, opts.tune, random);
+    return { order, nodes: nodeOrder(gpuNodes, random) };
   });
-  const total = orders.reduce((a, o) => a + o.length, 0);
+  const total = runs.reduce((a, r) => a + r.order.length, 0);
+  // Typical pods are those of the trace as read, before tuning (the simulator's SetTypicalPods).
+  const workload = workloadFromDemands(opts.pods.map((p) => p.demand));
   let done = 0;
   opts.seeds.forEach((seed, s) => {
-    const order = orders[s];
-    // Typical pods are those of the workload as it arrives in this run (the tuned trace).
-    const workload = workloadFromDemands(order.map((p) => p.demand));
-    const cluster = opts.cluster(gpuNodes, opts.policy, workload);
+    const { order } = runs[s];
+    const cluster = opts.cluster(runs[s].nodes, opts.policy, workload);
     const sums = new Array<number>(maxDemand + 1).fill(0);
     const counts = new Array<number>(maxDemand + 1).fill(0);
     let arrived = 0;

@@ -5,7 +5,9 @@ import { requestedGpuMilli, type TracePod } from './trace-csv';
  * Sizes a trace to `ratio` x the cluster's GPU milli, as the published experiment does: a
  * trace that asks for less gets random copies of its own pods (CPU-only pods included)
  * until the next copy would pass the target; one that asks for more loses random pods until
- * it is at or under the target. Copies are named `<name>-copy<k>` so names stay unique.
+ * it is at or under the target. As in the published simulator, the pods keep their order and
+ * copies are appended after them, so a caller that shuffles first replays the whole trace
+ * before any copy. Copies are named `<name>-copy<k>` so names stay unique.
  */
 export function tuneWorkload(
   pods: readonly TracePod[],
@@ -31,10 +33,8 @@ export function tuneWorkload(
     }
   } else {
     while (total > target && out.length > 0) {
-      const i = randomIndex(random, out.length);
-      total -= requestedGpuMilli(out[i].demand);
-      out[i] = out[out.length - 1];
-      out.pop();
+      const [removed] = out.splice(randomIndex(random, out.length), 1);
+      total -= requestedGpuMilli(removed.demand);
     }
   }
   return out;
