@@ -161,7 +161,7 @@ async function insertOne(tx: Tx, input: AllocationInput, at: string): Promise<st
     },
     select: { id: true },
   });
-  // Lowest GPU id first: concurrent transactions lock GPU rows in one order, so they cannot deadlock.
+  // Lowest GPU id first, the order in which the accounting trigger locks the GPU rows.
   const shares = input.gpus
     .map((g) => ({
       allocationId: allocation.id,
@@ -176,10 +176,10 @@ async function insertOne(tx: Tx, input: AllocationInput, at: string): Promise<st
 
 /**
  * Many allocations and their GPU shares in one statement: the pods as one JSON document,
- * joined to their node and GPUs by name and index. Shares go in lowest GPU id first, as in
- * insertOne, so concurrent batches lock GPU rows in one order. The per-row triggers and CHECKs
- * (share <= 1000 per GPU, one allocation per pod) apply exactly as for single inserts; a
- * missing node or GPU shows as a row count short of the input, which the caller checks.
+ * joined to their node and GPUs by name and index. The accounting triggers (one grouped update
+ * of GPUs and nodes per statement, GPU rows locked lowest id first) and the CHECKs (share <= 1000
+ * per GPU, one allocation per pod) apply exactly as for single inserts; a missing node or GPU
+ * shows as a row count short of the input, which the caller checks.
  */
 const INSERT_BATCH = `
   WITH input AS (
