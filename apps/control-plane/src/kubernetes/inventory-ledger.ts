@@ -1,4 +1,4 @@
-import { MAX_LIMIT, type Inventory, type TenantRecord } from '@switchyard/inventory';
+import { ConflictError, MAX_LIMIT, type Inventory, type TenantRecord } from '@switchyard/inventory';
 import type { ClusterInput, NodeInput, ScopeInput, TenantInput } from '@switchyard/placement';
 import type {
   AllocationLedger,
@@ -54,11 +54,15 @@ export class InventoryAllocationLedger implements AllocationLedger {
     const outcomes = new Map<string, CommitOutcome>();
     groups.forEach((group, g) => {
       const result = results[g];
+      const alreadyAllocated =
+        !result.committed && result.error instanceof ConflictError && result.error.reason === 'pod-already-allocated';
       for (const i of group) {
         const podUid = records[i].podUid;
         outcomes.set(
           podUid,
-          result.committed ? { podUid, committed: true } : { podUid, committed: false, reason: result.error.message },
+          result.committed
+            ? { podUid, committed: true }
+            : { podUid, committed: false, reason: result.error.message, alreadyAllocated },
         );
       }
     });

@@ -121,7 +121,12 @@ export class KubernetesRuntime {
     this.mdInformer = cluster.modelDeployments.informer(informerOptions);
     const identity = options.identity ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.ledger = new InventoryAllocationLedger(options.inventory);
-    const events = cluster.eventRecorder({ component: 'switchyard-scheduler', instance: identity, logger: log });
+    const events = cluster.eventRecorder({
+      component: 'switchyard-scheduler',
+      instance: identity,
+      logger: log,
+      onDropped: (reason) => this.metrics?.eventDropped(reason),
+    });
     this.events = events;
     this.nodeSync = new NodeInventorySync({
       inventory: options.inventory,
@@ -424,6 +429,7 @@ export class KubernetesRuntime {
     if (this.refreshSoon) clearTimeout(this.refreshSoon);
     this.leading = false;
     this.scheduler.halt();
+    this.events.close(); // queued events are dropped, none sent after the "kill"
     await Promise.all([
       this.elector.stop({ release: false }),
       this.controller.stop(),
@@ -440,6 +446,8 @@ export class KubernetesRuntime {
     await this.elector.stop({ release: options.releaseLease !== false }).catch(() => undefined);
     await this.controller.stop();
     await this.scheduler.stop();
+    // After the last scheduling step: what is still queued is dropped, nothing is sent after shutdown.
+    this.events.close();
     await Promise.all([this.podInformer.stop(), this.nodeInformer.stop(), this.mdInformer.stop()]).catch(
       () => undefined,
     );

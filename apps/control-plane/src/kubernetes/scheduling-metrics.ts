@@ -14,6 +14,9 @@ export class SchedulingMetrics implements SchedulingMetricsHook, InformerMetrics
   private readonly informerEvents: Counter<'resource' | 'type'>;
   private readonly informerRestarts: Counter<'resource' | 'reason'>;
   private readonly preemptions: Counter<string>;
+  private readonly decisionSeconds: Histogram<string>;
+  private readonly unschedulable: Gauge<'reason'>;
+  private readonly eventsDropped: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -67,8 +70,42 @@ export class SchedulingMetrics implements SchedulingMetricsHook, InformerMetrics
         help: 'Pods evicted to make room for higher priority',
         registers,
       });
+    this.decisionSeconds =
+      (existing('switchyard_scheduling_decision_duration_seconds') as Histogram<string>) ??
+      new Histogram({
+        name: 'switchyard_scheduling_decision_duration_seconds',
+        help: 'Placement engine time per scheduling unit (a pod or a gang): the decision, plus the preemption plan when it does not fit',
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        registers,
+      });
+    this.unschedulable =
+      (existing('switchyard_scheduling_unschedulable_pods') as Gauge<'reason'>) ??
+      new Gauge({
+        name: 'switchyard_scheduling_unschedulable_pods',
+        help: 'Pods waiting because they do not fit now, by the placement reason that excluded the most nodes (invalid-request: refused before placement; no-nodes: no node at all). Only the leader reports them.',
+        labelNames: ['reason'],
+        registers,
+      });
+    this.eventsDropped =
+      (existing('switchyard_scheduling_events_dropped_total') as Counter<'reason'>) ??
+      new Counter({
+        name: 'switchyard_scheduling_events_dropped_total',
+        help: "Kubernetes Events not sent because the recorder's queue was full, by the Event's reason",
+        labelNames: ['reason'],
+        registers,
+      });
   }
 
+  decisionLatency(seconds: number): void {
+    this.decisionSeconds.observe(seconds);
+  }
+  unschedulablePods(reason: string, pods: number): void {
+    this.unschedulable.set({ reason }, pods);
+  }
+  /** An Event the recorder's full queue dropped (`reason`: the Event's reason, a fixed set). */
+  eventDropped(reason: string): void {
+    this.eventsDropped.inc({ reason });
+  }
   attempt(result: 'scheduled' | 'unschedulable' | 'error', pods: number): void {
     this.attempts.inc({ result }, pods);
   }

@@ -200,6 +200,157 @@ describe('PodScheduler', () => {
     expect(cluster.binds.map((b) => b.name)).toEqual(['low', 'vip']);
   });
 
+  it('a commit whose reply was lost is not refused forever: its stale row is released and the pod bound once', async () => {
+    const { ledger, cluster, scheduler, tick } = setup();
+    await scheduler.activate();
+    ledger.loseNextCommitReply = true; // durable, but the scheduler sees an error
+    scheduler.podChanged(gpuPod('p', { gpus: 2 }));
+    await drain(scheduler);
+    expect(cluster.binds).toEqual([]);
+    expect(ledger.rows.size).toBe(1); // the lost-reply row
+    tick(1000);
+    await drain(scheduler); // refused as already allocated -> released -> retried at once
+    expect(cluster.binds.map((b) => b.name)).toEqual(['p']);
+    await scheduler.flushLedger();
+    expect([...ledger.rows.values()].map((r) => [r.podName, r.state, r.nodeName])).toEqual([
+      ['p', 'bound', cluster.binds[0].nodeName],
+    ]);
+  });
+
+  it('a pod deleted after a commit whose reply was lost does not leave its row behind', async () => {
+    const { ledger, scheduler } = setup();
+    await scheduler.activate();
+    ledger.loseNextCommitReply = true;
+    const pod = gpuPod('gone', { gpus: 2 });
+    scheduler.podChanged(pod);
+    await drain(scheduler);
+    expect(ledger.rows.size).toBe(1);
+    scheduler.podDeleted(pod);
+    await scheduler.flushLedger();
+    expect(ledger.rows.size).toBe(0);
+  });
+
+  it('a gang preempts lower-priority pods on several nodes, then binds all or nothing', async () => {
+    const { cluster, scheduler, tick } = setup(2);
+    await scheduler.activate();
+    const low = [0, 1, 2, 3].map((i) => gpuPod(`low${i}`, { gpus: 4, labels: { 'switchyard.io/priority': 'batch' } }));
+    for (const p of low) scheduler.podChanged(p);
+    await drain(scheduler);
+    expect(cluster.binds).toHaveLength(4);
+    const member = (i: number) =>
+      gpuPod(`g${i}`, {
+        gpus: 8,
+        labels: {
+          'switchyard.io/priority': 'critical',
+          'switchyard.io/gang': 'big-0',
+          'switchyard.io/gang-size': '2',
+          'switchyard.io/gang-member': String(i),
+        },
+      });
+    scheduler.podChanged(member(0));
+    scheduler.podChanged(member(1));
+    await drain(scheduler);
+    expect([...cluster.evictions].sort()).toEqual(['low0', 'low1', 'low2', 'low3']);
+    const preempted = cluster.events.filter((e) => e.reason === 'Preempted');
+    expect(preempted).toHaveLength(4);
+    expect(preempted.every((e) => /to make room on n\d, n\d$/.test(e.message))).toBe(true);
+    // Victims go one by one; the gang binds only once both nodes are free.
+    scheduler.podDeleted(asBound(low[0], cluster.binds[0].nodeName));
+    tick(2000);
+    await drain(scheduler);
+    expect(cluster.binds.filter((b) => b.name.startsWith('g'))).toEqual([]);
+    for (const p of low.slice(1)) scheduler.podDeleted(asBound(p, 'n0'));
+    tick(5000);
+    await drain(scheduler);
+    const gang = cluster.binds.filter((b) => b.name.startsWith('g'));
+    expect(gang.map((b) => b.name).sort()).toEqual(['g0', 'g1']);
+    expect(new Set(gang.map((b) => b.nodeName)).size).toBe(2);
+  });
+
+  it('the room freed by preemption is held for the preemptor, not taken by a replacement of lower priority', async () => {
+    const { cluster, scheduler, tick } = setup(1);
+    await scheduler.activate();
+    const batch = { 'switchyard.io/priority': 'batch' };
+    const low = [0, 1].map((i) => gpuPod(`low${i}`, { gpus: 4, labels: batch }));
+    for (const p of low) scheduler.podChanged(p);
+    await drain(scheduler);
+    scheduler.podChanged(gpuPod('vip', { gpus: 8, labels: { 'switchyard.io/priority': 'critical' } }));
+    await drain(scheduler);
+    expect([...cluster.evictions].sort()).toEqual(['low0', 'low1']);
+    scheduler.podDeleted(asBound(low[0], 'n0'));
+    scheduler.podChanged(gpuPod('low0-replacement', { gpus: 4, labels: batch })); // a controller recreates it
+    tick(2000);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['low0', 'low1']);
+    expect(scheduler.explanation('ml', 'low0-replacement')?.message).toMatch(/n0 reserved for ml\/vip/);
+    scheduler.podDeleted(asBound(low[1], 'n0'));
+    tick(5000);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['low0', 'low1', 'vip']);
+    expect(scheduler.explanation('ml', 'low0-replacement')?.message).toMatch(/0\/1 nodes fit/);
+  });
+
+  it('an unchanged inventory keeps the engine and retries nothing; a changed budget rebuilds and retries', async () => {
+    const { cluster, scheduler, tick } = setup(2, 6000);
+    await scheduler.activate();
+    const nodesReported = () => {
+      for (const n of ['n0', 'n1']) scheduler.setNodeCondition(n, { ready: true, schedulable: true });
+    };
+    nodesReported(); // as the runtime does after each inventory load
+    const builds = scheduler.stats().engineBuilds;
+    const watts = { 'switchyard.io/watts-per-gpu': '700' };
+    scheduler.podChanged(gpuPod('a', { gpus: 8, annotations: watts }));
+    scheduler.podChanged(gpuPod('b', { gpus: 8, annotations: watts }));
+    await drain(scheduler);
+    expect(cluster.binds).toHaveLength(1);
+    tick(60_000); // any backoff is over: only a retry would attempt the waiting pod again
+    scheduler.setInventory(rackInventory(2, 6000)); // a refresh: equal content, new objects
+    nodesReported(); // repeated by every refresh: no change, no retry
+    expect(scheduler.stats().engineBuilds).toBe(builds);
+    expect(await scheduler.runOnce()).toBe(0);
+    scheduler.setInventory(rackInventory(2, 20_000)); // the rack budget was raised
+    expect(scheduler.stats().engineBuilds).toBe(builds + 1);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name).sort()).toEqual(['a', 'b']);
+    expect(scheduler.overBudget()).toEqual([]);
+  });
+
+  it('reports waiting pods by main reason, engine time per unit, and forgets pods once placed', async () => {
+    const unschedulable = new Map<string, number>();
+    const decisions: number[] = [];
+    const ledger = new InvariantLedger();
+    const cluster = new RecordingCluster();
+    let clock = 0;
+    const scheduler = new PodScheduler({
+      ledger,
+      cluster,
+      logger,
+      now: () => clock,
+      metrics: {
+        unschedulablePods: (reason, pods) => unschedulable.set(reason, pods),
+        decisionLatency: (seconds) => decisions.push(seconds),
+      },
+    });
+    scheduler.setInventory(rackInventory(1, 1e6));
+    await scheduler.activate();
+    const big = gpuPod('big', { gpus: 8 });
+    scheduler.podChanged(big);
+    await drain(scheduler);
+    scheduler.podChanged(gpuPod('late', { gpus: 1 }));
+    scheduler.podChanged(gpuPod('nine', { gpus: 9 }));
+    await drain(scheduler);
+    expect(Object.fromEntries(unschedulable)).toEqual({ gpus: 1, 'invalid-request': 1 });
+    expect(decisions.length).toBe(2); // big and late reached the engine; nine did not
+    expect(decisions.every((s) => s >= 0)).toBe(true);
+    scheduler.podDeleted(asBound(big, 'n0'));
+    clock += 2000;
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['big', 'late']);
+    expect(Object.fromEntries(unschedulable)).toEqual({ gpus: 0, 'invalid-request': 1 });
+    scheduler.deactivate();
+    expect(Object.fromEntries(unschedulable)).toEqual({ gpus: 0, 'invalid-request': 0 });
+  });
+
   it('does nothing while not active (a follower)', async () => {
     const { cluster, scheduler } = setup();
     scheduler.podChanged(gpuPod('p', { gpus: 1 }));

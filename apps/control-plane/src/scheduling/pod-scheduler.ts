@@ -18,6 +18,8 @@ import {
   type PodView,
 } from './pod-model';
 import { translatePod, type PodRequestCatalog, type PodSchedulingRequest } from './pod-request';
+import { inventoryFingerprint } from './inventory-fingerprint';
+import { INVALID_REQUEST, mainReason, NO_NODES, NOMINATED, UnschedulableTally } from './unschedulable-tally';
 import {
   DEFAULT_QUEUE_OPTIONS,
   SchedulingQueue,
@@ -28,6 +30,7 @@ import type {
   AllocationLedger,
   AllocationRecord,
   ClusterInventory,
+  CommitOutcome,
   SchedulingCluster,
   SchedulingLogger,
   SchedulingMetricsHook,
@@ -96,6 +99,12 @@ export class PodScheduler {
   private readonly queue: SchedulingQueue<SchedulingUnit>;
   private readonly gangs: GangAssembly;
   private engine: PlacementEngine | null = null;
+  /** inventoryFingerprint() of the inventory the engine was built from. */
+  private engineFingerprint = '';
+  /** Engines built so far (activations and inventory changes), for tests and diagnostics. */
+  private engineBuilds = 0;
+  /** Whether each node was last reported ready and schedulable, so only a node coming up retries. */
+  private readonly nodeUp = new Map<string, boolean>();
   private inventory: ClusterInventory | null = null;
   private catalog: PodRequestCatalog = { products: new Map(), maxGpusPerNode: 0 };
   private knownTenants: ReadonlySet<string> | null = null;
@@ -108,12 +117,35 @@ export class PodScheduler {
   /** Placed pods per engine replica id, so releasing one gang member finds the others without a scan. */
   private readonly replicaMembers = new Map<string, Set<string>>();
   private readonly explanations = new Map<string, PodExplanation>();
+  /** Pods waiting because they do not fit, by main reason (for the unschedulable gauge). */
+  private readonly unschedulablePods: UnschedulableTally;
   private readonly lastEvent = new Map<string, { message: string; at: number }>();
   private readonly pendingReleases = new Set<string>();
   private readonly pendingBound = new Set<string>();
-  /** Preemptor unit -> the victim pods it waits for. */
-  private readonly nominated = new Map<string, Set<string>>();
-  private readonly pendingEvictions: { key: string; by: string; node: string | null }[] = [];
+  /**
+   * Preemptor unit -> the victim pods it waits for, the nodes its plan puts it on and its
+   * priority. Those nodes are reserved: a unit of lower priority is not placed there meanwhile
+   * (as kube-scheduler's nominated node), or a controller's replacement of a victim would take
+   * the room freed for the preemptor.
+   */
+  private readonly nominated = new Map<
+    string,
+    { victims: Set<string>; nodes: ReadonlySet<string>; priority: number }
+  >();
+  /** A unit was held back by a reservation: clearing one retries the waiting units. */
+  private heldBack = false;
+  private readonly pendingEvictions: { key: string; by: string; nodes: readonly string[] }[] = [];
+  /** Bumped whenever placements, nodes or budgets change (a release, a commit, an inventory change). */
+  private changes = 0;
+  /**
+   * Pods of a commit that failed without an answer: it may still have become durable. A pod
+   * deleted before its retry finds out gets its possible row released (idempotent).
+   */
+  private readonly uncertainCommits = new Set<string>();
+  /** Pods whose stale allocation row was released once (a second time backs off). */
+  private readonly staleReleased = new Set<string>();
+  /** Preemptor unit -> `changes` when its last plan found no victims: nothing to plan until something changes. */
+  private readonly noPlanAt = new Map<string, number>();
   private active = false;
   /** Bumped on every (de)activation: a cycle that started under another epoch must not act on its results. */
   private epoch = 0;
@@ -135,6 +167,7 @@ export class PodScheduler {
     this.now = deps.now ?? (() => Date.now());
     this.queue = new SchedulingQueue(this.options.queue);
     this.gangs = new GangAssembly((key) => this.boundMembers(key));
+    this.unschedulablePods = new UnschedulableTally((reason, pods) => deps.metrics?.unschedulablePods?.(reason, pods));
   }
 
   // ------------------------------------------------------------------ informer input
@@ -147,10 +180,12 @@ export class PodScheduler {
     this.pods.set(key, pod);
     if (previous && previous.metadata?.uid !== pod.metadata?.uid) this.forgetPod(key, previous);
     if (isPodTerminal(pod) || pod.metadata?.deletionTimestamp) {
+      this.unschedulablePods.delete(key);
       if (this.placed.has(key) && isPodTerminal(pod)) this.releasePod(key, 'pod finished');
       this.dequeuePod(key);
       return;
     }
+    if (!isPendingForSwitchyard(pod)) this.unschedulablePods.delete(key);
     if (!this.active) return;
     if (isPendingForSwitchyard(pod)) this.enqueuePod(pod);
     else if (pod.spec?.nodeName && !this.placed.has(key)) this.adoptBoundPod(pod);
@@ -164,19 +199,26 @@ export class PodScheduler {
     this.forgetPod(key, pod);
   }
 
-  /** Nodes, budgets or products changed: rebuild the engine around what is placed and retry waiting pods. */
+  /**
+   * The inventory as loaded (every refresh): when nodes, budgets, tenants or products changed,
+   * rebuild the engine around what is placed and retry waiting pods; otherwise keep both.
+   */
   setInventory(inventory: ClusterInventory): void {
-    this.inventory = inventory;
+    const fingerprint = inventoryFingerprint(inventory);
+    this.inventory = inventory; // always: GPU UUIDs are read from it at each decision
     let maxGpus = 0;
     for (const n of inventory.cluster.nodes) maxGpus = Math.max(maxGpus, n.gpus.length);
     this.catalog = { products: inventory.products, maxGpusPerNode: maxGpus };
     this.knownTenants = inventory.cluster.tenants ? new Set(inventory.cluster.tenants.map((t) => t.id)) : null;
     if (!this.active) return;
+    if (this.engine && fingerprint === this.engineFingerprint) return;
+    this.engineFingerprint = fingerprint;
     const nodeIds = new Set(inventory.cluster.nodes.map((n) => n.id));
     const placements = this.engine
       ? this.engine.snapshot().filter((p) => p.pods.every((pod) => nodeIds.has(pod.nodeId)))
       : [];
     this.engine = new PlacementEngine(inventory.cluster, { placements });
+    this.engineBuilds += 1;
     this.retryAll();
   }
 
@@ -189,7 +231,11 @@ export class PodScheduler {
       if (!(error instanceof PlacementInputError)) throw error;
       return; // not in the inventory yet; the next inventory load brings it
     }
-    if (condition.ready && condition.schedulable) this.retryAll();
+    const up = condition.ready && condition.schedulable;
+    const wasUp = this.nodeUp.get(nodeName);
+    this.nodeUp.set(nodeName, up);
+    // The runtime repeats every node's condition after each inventory load: only a change can help.
+    if (up && wasUp !== true) this.retryAll();
   }
 
   // ------------------------------------------------------------------ leadership
@@ -213,6 +259,8 @@ export class PodScheduler {
     this.pendingBound.clear();
     const engine = new PlacementEngine(this.inventory.cluster, {});
     this.engine = engine;
+    this.engineBuilds += 1;
+    this.engineFingerprint = inventoryFingerprint(this.inventory);
     const records = await this.deps.ledger.list();
     const byUid = new Map<string, PodView>();
     for (const pod of this.pods.values()) if (pod.metadata?.uid) byUid.set(pod.metadata.uid, pod);
@@ -261,6 +309,9 @@ export class PodScheduler {
     this.active = false;
     this.epoch += 1;
     this.engine = null;
+    this.unschedulablePods.clear(); // the leader reports waiting pods; a follower none
+    this.nominated.clear();
+    this.heldBack = false;
     this.placed.clear();
     this.placedPerUnit.clear();
     this.placedUnit.clear();
@@ -391,7 +442,10 @@ export class PodScheduler {
         'allocation commit failed; will retry',
       );
       for (const d of decided) {
-        for (const r of d.records) this.dropPlaced(`${r.podNamespace}/${r.podName}`, false);
+        for (const r of d.records) {
+          this.dropPlaced(`${r.podNamespace}/${r.podName}`, false);
+          this.uncertainCommits.add(r.podUid);
+        }
         this.queue.markFailed(d.unit.key, this.now());
       }
       this.deps.metrics?.attempt?.('error', records.length);
@@ -404,19 +458,29 @@ export class PodScheduler {
       this.deps.logger.warn({ pods: records.length }, 'lost leadership during a cycle: not binding its pods');
       return units.length;
     }
-    const refused = new Set(outcomes.filter((o) => !o.committed).map((o) => o.podUid));
+    const refused = new Map<string, CommitOutcome>();
+    for (const o of outcomes) if (!o.committed) refused.set(o.podUid, o);
     const toBind: { unit: QueuedUnit<SchedulingUnit>; records: AllocationRecord[] }[] = [];
     for (const d of decided) {
-      if (d.records.some((r) => refused.has(r.podUid))) {
-        const reason = outcomes.find((o) => !o.committed && d.records.some((r) => r.podUid === o.podUid));
+      const refusal = d.records.map((r) => refused.get(r.podUid)).find((o) => o !== undefined);
+      // Settled: committed now, or refused for the very row an unanswered commit may have left.
+      if (!refusal || refusal.committed || refusal.alreadyAllocated)
+        for (const r of d.records) this.uncertainCommits.delete(r.podUid);
+      if (!refusal || refusal.committed) {
+        toBind.push(d);
+        continue;
+      }
+      for (const r of d.records) this.dropPlaced(`${r.podNamespace}/${r.podName}`, false);
+      if (refusal.alreadyAllocated) this.releaseStaleRows(d.unit.key, d.records);
+      else {
         this.deps.logger.warn(
-          { unit: d.unit.key, reason: reason && !reason.committed ? reason.reason : '' },
+          { unit: d.unit.key, reason: refusal.reason },
           'database refused the allocation; retrying after backoff',
         );
-        for (const r of d.records) this.dropPlaced(`${r.podNamespace}/${r.podName}`, false);
         this.queue.markFailed(d.unit.key, this.now());
-      } else toBind.push(d);
+      }
     }
+    if (toBind.length > 0) this.changes += 1; // new placements: new possible preemption victims
     // After a lost leadership (or a halt) nothing more is written: the next leader's rebuild marks what was bound.
     const binding = this.bindAll(toBind)
       .then(() => (epoch === this.epoch ? this.flushLedger() : undefined))
@@ -454,23 +518,43 @@ export class PodScheduler {
       pods: pods.map(toPodRequest),
     };
     let result;
+    const started = performance.now();
     try {
       result = engine.place(replica);
     } catch (error) {
       if (!(error instanceof PlacementInputError)) throw error;
+      this.deps.metrics?.decisionLatency?.((performance.now() - started) / 1000);
       this.unschedulable(unit, pods, { message: error.message, powerLimited: false, reasons: [] });
       return null;
     }
     if (!result.placed) {
       this.planPreemptionFor(engine, unit.key, replica);
+      this.deps.metrics?.decisionLatency?.((performance.now() - started) / 1000);
       const e = result.explanation;
       this.unschedulable(unit, pods, {
         message: e.message,
         powerLimited: e.reasons.some((r) => r.nodes > 0 && POWER_REASONS.has(r.reason)),
         reasons: e.reasons,
+        label: mainReason(e.reasons) ?? NO_NODES,
       });
       return null;
     }
+    this.deps.metrics?.decisionLatency?.((performance.now() - started) / 1000);
+    const reservedFor =
+      this.nominated.size > 0 ? this.reservedBy(unit.key, unit.item.priorityValue, result.pods) : undefined;
+    if (reservedFor !== undefined) {
+      engine.release(result.replicaId);
+      this.heldBack = true;
+      const nodes = [...new Set(result.pods.map((p) => p.nodeId))].join(', ');
+      this.unschedulable(unit, pods, {
+        message: `${nodes} reserved for ${reservedFor.replace(/^gang:/, '')} (higher priority, waiting for the pods it preempted to go)`,
+        powerLimited: false,
+        reasons: [],
+        label: NOMINATED,
+      });
+      return null;
+    }
+    this.clearNomination(unit.key); // placed: its reservation is no longer needed
     const records: AllocationRecord[] = [];
     const { pods: _omit, ...unitRequest } = replica;
     for (const placement of result.pods) {
@@ -500,16 +584,22 @@ export class PodScheduler {
   }
 
   /**
-   * Higher priority preempts lower: the engine picks the fewest, lowest victims on one node;
+   * Higher priority preempts lower: the engine picks the cheapest set of lower-priority
+   * replicas (whole gangs, on one node or several) whose eviction lets this pod or gang fit;
    * they are evicted through the Eviction API (so disruption budgets and grace periods hold)
    * and the preemptor waits, as kube-scheduler's nominated pod does, until their release
-   * retries it. One plan per preemptor at a time.
+   * retries it; it is then placed all or nothing like any gang. One plan per preemptor at a
+   * time. A plan can take ~0.4 s at campus scale and runs in the cycle: it is attempted only
+   * when the unit's placement fails, which the queue's per-unit backoff (1 s doubling to 10 s)
+   * bounds, and not again while nothing changed since the last plan that found no victims.
    */
   private planPreemptionFor(engine: PlacementEngine, unitKey: string, replica: ReplicaRequest): void {
     const waiting = this.nominated.get(unitKey);
-    if (waiting && [...waiting].some((k) => this.placed.has(k))) return;
-    this.nominated.delete(unitKey);
-    if ((replica.priority ?? 0) <= 0 || replica.pods.length !== 1) return;
+    if (waiting && [...waiting.victims].some((k) => this.placed.has(k))) return;
+    this.clearNomination(unitKey);
+    if ((replica.priority ?? 0) <= 0) return;
+    if (this.noPlanAt.get(unitKey) === this.changes) return;
+    this.noPlanAt.delete(unitKey);
     let plan;
     try {
       plan = planPreemption(engine, replica);
@@ -517,19 +607,69 @@ export class PodScheduler {
       if (error instanceof PlacementInputError) return;
       throw error;
     }
-    if (!plan || plan.victims.length === 0) return;
     const victimPods: string[] = [];
-    for (const victim of plan.victims) for (const key of this.replicaMembers.get(victim) ?? []) victimPods.push(key);
-    if (victimPods.length === 0) return;
-    this.nominated.set(unitKey, new Set(victimPods));
+    for (const victim of plan?.victims ?? [])
+      for (const key of this.replicaMembers.get(victim) ?? []) victimPods.push(key);
+    if (!plan || victimPods.length === 0) {
+      this.noPlanAt.set(unitKey, this.changes);
+      return;
+    }
+    const nodes = [...new Set(plan.placement.map((p) => p.nodeId))];
+    this.nominated.set(unitKey, {
+      victims: new Set(victimPods),
+      nodes: new Set(nodes),
+      priority: replica.priority ?? 0,
+    });
     this.deps.metrics?.preemption?.(victimPods.length);
-    for (const key of victimPods) this.pendingEvictions.push({ key, by: unitKey, node: plan.nodeId });
+    for (const key of victimPods) this.pendingEvictions.push({ key, by: unitKey, nodes });
+  }
+
+  /**
+   * The database already holds a row for a pod of this unit, which this scheduler has not
+   * placed (decide() takes only pending pods it does not hold). Only the leader writes
+   * allocations and a new leader releases every row of an unbound pod when it activates, so
+   * during this term such a row is this leader's own commit whose reply was lost (the
+   * database went away after COMMIT), or a late commit of a deposed leader, which checks its
+   * epoch and binds nothing. Either way no pod runs on it: release the rows of the unit's pods
+   * (none committed: a group is all or nothing) with the next flush, which comes before the next
+   * commit, and retry the unit at once (then with backoff, should the row come back). If a
+   * deposed leader did bind the pod meanwhile, the API refuses our bind as a conflict and the
+   * informer's bound pod is adopted from its annotations.
+   */
+  private releaseStaleRows(unitKey: string, records: readonly AllocationRecord[]): void {
+    const again = records.some((r) => this.staleReleased.has(r.podUid));
+    for (const r of records) {
+      this.pendingReleases.add(r.podUid);
+      this.pendingBound.delete(r.podUid);
+      this.staleReleased.add(r.podUid);
+    }
+    this.deps.logger.warn(
+      { unit: unitKey, pods: records.length, again },
+      'the database already holds an allocation for a pod not placed here (a commit whose reply was lost): releasing it and retrying',
+    );
+    if (again) this.queue.markFailed(unitKey, this.now());
+    else this.queue.retryNow(unitKey, this.now());
+  }
+
+  /** The preemptor whose reserved nodes `pods` would use, if it has a higher priority than `priority`. */
+  private reservedBy(unitKey: string, priority: number, pods: readonly PodPlacement[]): string | undefined {
+    for (const [by, n] of this.nominated) {
+      if (by === unitKey || n.priority <= priority) continue;
+      if (pods.some((p) => n.nodes.has(p.nodeId))) return by;
+    }
+    return undefined;
+  }
+
+  private clearNomination(unitKey: string): void {
+    if (!this.nominated.delete(unitKey) || !this.heldBack) return;
+    this.heldBack = false;
+    this.retryAll();
   }
 
   private async runEvictions(): Promise<void> {
     const evictions = this.pendingEvictions.splice(0);
     await Promise.all(
-      evictions.map(async ({ key, by, node }) => {
+      evictions.map(async ({ key, by, nodes }) => {
         const state = this.placed.get(key);
         const pod = this.pods.get(key);
         if (!state || !pod) return;
@@ -537,7 +677,7 @@ export class PodScheduler {
           pod,
           'Warning',
           'Preempted',
-          `Preempted by ${by.replace(/^gang:/, '')} (higher priority) to make room on ${node ?? state.record.nodeName}`,
+          `Preempted by ${by.replace(/^gang:/, '')} (higher priority) to make room on ${nodes.length > 0 ? nodes.join(', ') : state.record.nodeName}`,
         );
         try {
           await this.deps.cluster.evict({
@@ -551,7 +691,7 @@ export class PodScheduler {
             { victim: key, by, err: String((error as Error)?.message ?? error) },
             'eviction refused or failed; the preemptor will plan again',
           );
-          this.nominated.delete(by);
+          this.clearNomination(by);
         }
       }),
     );
@@ -560,20 +700,22 @@ export class PodScheduler {
   private unschedulable(
     unit: QueuedUnit<SchedulingUnit>,
     pods: readonly PodSchedulingRequest[],
-    why: { message: string; powerLimited: boolean; reasons: Explanation['reasons'] },
+    why: { message: string; powerLimited: boolean; reasons: Explanation['reasons']; label?: string },
   ): void {
     this.queue.markUnschedulable(unit.key, this.now());
     this.deps.metrics?.attempt?.('unschedulable', pods.length);
     for (const p of pods) this.explain(p.key, why, unit.attempts + 1);
   }
 
+  /** `why.label`: the gauge's reason (default: a request refused before the engine). */
   private explain(
     key: string,
-    why: { message: string; powerLimited: boolean; reasons: Explanation['reasons'] },
+    why: { message: string; powerLimited: boolean; reasons: Explanation['reasons']; label?: string },
     attempts: number,
   ): void {
     const pod = this.pods.get(key);
     if (!pod) return;
+    this.unschedulablePods.set(key, why.label ?? INVALID_REQUEST);
     this.explanations.set(key, {
       namespace: pod.metadata?.namespace ?? 'default',
       name: pod.metadata?.name ?? '',
@@ -620,7 +762,9 @@ export class PodScheduler {
         }
         if (outcome === 'bound') {
           this.pendingBound.add(record.podUid);
+          this.staleReleased.delete(record.podUid);
           this.explanations.delete(key);
+          this.unschedulablePods.delete(key);
           this.deps.metrics?.bindLatency?.((this.now() - started) / 1000);
           const pod = this.pods.get(key);
           if (pod)
@@ -644,6 +788,7 @@ export class PodScheduler {
         this.deps.metrics?.attempt?.('error', d.records.length);
       } else {
         this.queue.remove(d.unit.key);
+        this.noPlanAt.delete(d.unit.key);
         this.deps.metrics?.attempt?.('scheduled', d.records.length);
       }
     }
@@ -734,7 +879,8 @@ export class PodScheduler {
     else if (result.request.gang) {
       const members = this.gangs.pending(unitKey);
       const message = `waiting for the gang: ${members.length + this.boundMembers(unitKey)}/${result.request.gang.size} members exist`;
-      for (const m of members)
+      for (const m of members) {
+        this.unschedulablePods.delete(m.key);
         this.explanations.set(m.key, {
           namespace: m.namespace,
           name: m.name,
@@ -744,6 +890,7 @@ export class PodScheduler {
           at: new Date(this.now()).toISOString(),
           attempts: 0,
         });
+      }
     }
     this.poke();
   }
@@ -752,12 +899,22 @@ export class PodScheduler {
     const unitKey = this.gangs.remove(key) ?? key;
     const unit = this.gangs.unit(unitKey);
     if (unit) this.queue.add(unitKey, unit, unit.priorityValue, this.now());
-    else this.queue.remove(unitKey);
+    else {
+      this.queue.remove(unitKey);
+      this.noPlanAt.delete(unitKey);
+      this.clearNomination(unitKey);
+    }
   }
 
-  private forgetPod(key: string, _pod: PodView): void {
+  private forgetPod(key: string, pod: PodView): void {
     this.dequeuePod(key);
+    const uid = pod.metadata?.uid;
+    if (uid) {
+      this.staleReleased.delete(uid);
+      if (this.uncertainCommits.delete(uid)) this.pendingReleases.add(uid);
+    }
     this.explanations.delete(key);
+    this.unschedulablePods.delete(key);
     this.lastEvent.delete(key);
     if (this.placed.has(key)) this.releasePod(key, 'pod deleted');
   }
@@ -842,6 +999,7 @@ export class PodScheduler {
   }
 
   private retryAll(): void {
+    this.changes += 1;
     this.queue.moveAll(this.now());
     if (!this.active) return;
     // Pods refused at translation (e.g. an unknown product) may fit a catalog that just changed.
@@ -969,13 +1127,21 @@ export class PodScheduler {
     }
   }
 
-  stats(): { active: boolean; queued: number; placed: number; explanations: number; nodes: number } {
+  stats(): {
+    active: boolean;
+    queued: number;
+    placed: number;
+    explanations: number;
+    nodes: number;
+    engineBuilds: number;
+  } {
     return {
       active: this.active,
       queued: this.queue.size,
       placed: this.placed.size,
       explanations: this.explanations.size,
       nodes: this.engine?.nodeCount ?? 0,
+      engineBuilds: this.engineBuilds,
     };
   }
 

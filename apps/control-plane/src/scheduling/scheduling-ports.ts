@@ -33,7 +33,13 @@ export interface AllocationRecord {
 
 export type CommitOutcome =
   | { readonly podUid: string; readonly committed: true }
-  | { readonly podUid: string; readonly committed: false; readonly reason: string };
+  | {
+      readonly podUid: string;
+      readonly committed: false;
+      readonly reason: string;
+      /** Refused because a pod of the group already has an allocation row (one row per pod). */
+      readonly alreadyAllocated?: boolean;
+    };
 
 export interface AllocationLedger {
   /**
@@ -96,4 +102,8 @@ export interface SchedulingMetricsHook {
   bindLatency?(seconds: number): void;
   queueDepth?(depth: number): void;
   preemption?(victims: number): void;
+  /** Engine time for one unit (placement, and the preemption plan when it does not fit). */
+  decisionLatency?(seconds: number): void;
+  /** Pods now waiting because they do not fit, for one reason label (called when the count changes). */
+  unschedulablePods?(reason: string, pods: number): void;
 }

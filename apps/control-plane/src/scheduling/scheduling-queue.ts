@@ -163,6 +163,14 @@ export class SchedulingQueue<T> {
     this.pushBackoff(key, entry);
   }
 
+  /** Retry at once, without counting an attempt (the obstacle was removed, e.g. a stale row released). */
+  retryNow(key: string, now: number): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.readyAt = now;
+    this.pushActive(key, entry);
+  }
+
   /** Something that could help happened: every waiting unit is retried (after its backoff). */
   moveAll(now: number): void {
     this.moveCycle += 1;

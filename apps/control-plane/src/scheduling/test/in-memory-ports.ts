@@ -17,6 +17,8 @@ import type {
 export class InvariantLedger implements AllocationLedger {
   readonly rows = new Map<string, AllocationRecord>();
   failNextCommit = false;
+  /** The next commit is made durable, then throws as if the database died before replying. */
+  loseNextCommitReply = false;
 
   async commit(records: readonly AllocationRecord[], groups: readonly (readonly number[])[]): Promise<CommitOutcome[]> {
     if (this.failNextCommit) {
@@ -27,11 +29,18 @@ export class InvariantLedger implements AllocationLedger {
     for (const group of groups) {
       const rows = group.map((i) => records[i]);
       const problem = this.violation(rows);
+      const alreadyAllocated = rows.some((r) => this.rows.has(r.podUid));
       for (const r of rows)
         out.push(
-          problem ? { podUid: r.podUid, committed: false, reason: problem } : { podUid: r.podUid, committed: true },
+          problem
+            ? { podUid: r.podUid, committed: false, reason: problem, alreadyAllocated }
+            : { podUid: r.podUid, committed: true },
         );
       if (!problem) for (const r of rows) this.rows.set(r.podUid, r);
+    }
+    if (this.loseNextCommitReply) {
+      this.loseNextCommitReply = false;
+      throw new Error('Connection terminated unexpectedly');
     }
     return out;
   }
