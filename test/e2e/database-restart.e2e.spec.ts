@@ -11,9 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringifyTopology } from '@switchyard/contracts';
 import { Inventory, migrate, openDatabase, type Database } from '@switchyard/inventory';
-import type { PodObject } from '@switchyard/kube';
 import type { KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
-import { eventually, generateTopology, quietLogger, startLeadingEmbeddedRuntime, type E2eWorld } from './e2e-support';
+import {
+  boundPods,
+  eventually,
+  expectAllocationsMatchPods,
+  generateTopology,
+  mixedPod,
+  quietLogger,
+  settledAllocations,
+  startLeadingEmbeddedRuntime,
+  type E2eWorld,
+} from './e2e-support';
 import { privatePostgresUnavailable, startPrivatePostgres, type PostgresServer } from './processes/postgres-server';
 
 const PODS = 200;
@@ -79,23 +88,7 @@ describeWithServer('scheduling through a database restart (private PostgreSQL se
     const create = async () => {
       while (next < PODS) {
         const i = next++;
-        await cluster.pods.create({
-          metadata: {
-            name: `dbr-${i}`,
-            namespace: 'default',
-            annotations: i % 3 === 0 ? { 'switchyard.io/gpu-milli': '500' } : {},
-          },
-          spec: {
-            schedulerName: 'switchyard',
-            containers: [
-              {
-                name: 'c',
-                image: 'busybox',
-                resources: { limits: i % 3 === 0 ? {} : { 'nvidia.com/gpu': String(1 + (i % 2)) } },
-              },
-            ],
-          },
-        } as PodObject);
+        await cluster.pods.create(mixedPod(`dbr-${i}`, i));
         // Spread the arrivals so that some land while the database is down.
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -110,41 +103,9 @@ describeWithServer('scheduling through a database restart (private PostgreSQL se
     await server.start();
     await creating;
 
-    const pods = await eventually(
-      async () => {
-        const list = await cluster.connection.request<{ items: PodObject[] }>({
-          method: 'GET',
-          path: '/api/v1/namespaces/default/pods',
-        });
-        const mine = list.items.filter((p) => p.metadata.name.startsWith('dbr-'));
-        return mine.length === PODS && mine.every((p) => p.spec.nodeName) ? mine : undefined;
-      },
-      120_000,
-      'every pod bound after the restart',
-    );
-    const allocations = await eventually(
-      async () => {
-        const rows = await world.inventory.allocations.all();
-        return rows.length === PODS && rows.every((r) => r.state === 'bound') ? rows : undefined;
-      },
-      30_000,
-      'one bound allocation per pod',
-    );
-    const byUid = new Map(allocations.map((a) => [a.podUid, a]));
-    expect(byUid.size).toBe(PODS);
-    for (const pod of pods) {
-      const a = byUid.get(pod.metadata.uid as string);
-      expect({ pod: pod.metadata.name, node: a?.nodeName }).toEqual({
-        pod: pod.metadata.name,
-        node: pod.spec.nodeName,
-      });
-      expect(
-        (pod.metadata.annotations?.['switchyard.io/gpus'] ?? '').split(',').map((e) => Number(e.split('=')[0])),
-      ).toEqual(a?.gpus.map((g) => g.index));
-    }
-    const share = new Map<string, number>();
-    for (const a of allocations) for (const g of a.gpus) share.set(g.uuid, (share.get(g.uuid) ?? 0) + g.shareMilli);
-    expect(Math.max(...share.values())).toBeLessThanOrEqual(1000);
+    const pods = await boundPods(cluster, 'dbr-', PODS, 120_000, 'every pod bound after the restart');
+    const allocations = await settledAllocations(world.inventory, PODS, 30_000, 'one bound allocation per pod');
+    expectAllocationsMatchPods(pods, allocations);
     expect(runtime.scheduler.overBudget()).toEqual([]);
     // The crash really happened during scheduling: pods arrived while the server was down, and
     // the scheduler's writes failed meanwhile.

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generateTopology, parseTopology, type TopologyDocument } from '@switchyard/contracts';
-import { Inventory } from '@switchyard/inventory';
+import { Inventory, type AllocationRecord } from '@switchyard/inventory';
+import type { PodObject, SwitchyardCluster } from '@switchyard/kube';
 import {
   KubernetesRuntime,
   type KubernetesRuntimeOptions,
@@ -152,4 +153,80 @@ export function kubectlApplyStdin(
     );
     child.stdin?.end(manifest);
   });
+}
+
+/** The e2e pod mix: every third pod asks for half a GPU, the others for 1 or 2 whole GPUs. */
+export function mixedPod(name: string, i: number): PodObject {
+  return {
+    metadata: { name, namespace: 'default', annotations: i % 3 === 0 ? { 'switchyard.io/gpu-milli': '500' } : {} },
+    spec: {
+      schedulerName: 'switchyard',
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          resources: { limits: i % 3 === 0 ? {} : { 'nvidia.com/gpu': String(1 + (i % 2)) } },
+        },
+      ],
+    },
+  } as PodObject;
+}
+
+/** Waits until exactly `count` pods named `prefix...` exist in `default`, every one bound. */
+export function boundPods(
+  cluster: SwitchyardCluster,
+  prefix: string,
+  count: number,
+  timeoutMs: number,
+  what: string,
+): Promise<PodObject[]> {
+  return eventually(
+    async () => {
+      const list = await cluster.connection.request<{ items: PodObject[] }>({
+        method: 'GET',
+        path: '/api/v1/namespaces/default/pods',
+      });
+      const mine = list.items.filter((p) => p.metadata.name.startsWith(prefix));
+      return mine.length === count && mine.every((p) => p.spec.nodeName) ? mine : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/** Waits until there are exactly `count` allocations, all bound unless `anyState` (bound marks are written in batches). */
+export function settledAllocations(
+  inventory: Inventory,
+  count: number,
+  timeoutMs: number,
+  what: string,
+  anyState = false,
+): Promise<AllocationRecord[]> {
+  return eventually(
+    async () => {
+      const rows = await inventory.allocations.all();
+      return rows.length === count && (anyState || rows.every((r) => r.state === 'bound')) ? rows : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/** The GPU indices a bound pod's `switchyard.io/gpus` annotation names. */
+export function annotatedGpuIndices(pod: PodObject): number[] {
+  return (pod.metadata.annotations?.['switchyard.io/gpus'] ?? '').split(',').map((e) => Number(e.split('=')[0]));
+}
+
+/** One allocation per pod, on the pod's node, with the GPUs its annotation names; no GPU shared past 1000 milli. */
+export function expectAllocationsMatchPods(pods: readonly PodObject[], allocations: readonly AllocationRecord[]): void {
+  const byUid = new Map(allocations.map((a) => [a.podUid, a]));
+  expect(byUid.size).toBe(pods.length);
+  for (const pod of pods) {
+    const a = byUid.get(pod.metadata.uid as string);
+    expect({ pod: pod.metadata.name, node: a?.nodeName }).toEqual({ pod: pod.metadata.name, node: pod.spec.nodeName });
+    expect(annotatedGpuIndices(pod)).toEqual(a?.gpus.map((g) => g.index));
+  }
+  const share = new Map<string, number>();
+  for (const a of allocations) for (const g of a.gpus) share.set(g.uuid, (share.get(g.uuid) ?? 0) + g.shareMilli);
+  expect(Math.max(0, ...share.values())).toBeLessThanOrEqual(1000);
 }

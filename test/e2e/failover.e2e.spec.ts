@@ -14,7 +14,15 @@ import { parse, stringify } from 'yaml';
 import { loadClusterInventory } from '../../apps/control-plane/src/kubernetes/inventory-ledger';
 import { applyModelDeploymentCrd } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import { TEST_DATABASE_URL } from '../support/database';
-import { eventually, generateTopology, openWorld, type E2eWorld } from './e2e-support';
+import {
+  boundPods,
+  eventually,
+  expectAllocationsMatchPods,
+  generateTopology,
+  openWorld,
+  settledAllocations,
+  type E2eWorld,
+} from './e2e-support';
 import { startChild, type Child } from './processes/child-processes';
 
 const PODS = 2000;
@@ -120,42 +128,9 @@ describe('leader failover while placing pods (kill -9)', () => {
     const rebuiltAt = Date.now();
     await creating;
 
-    const pods = await eventually(
-      async () => {
-        const list = await cluster.connection.request<{ items: PodObject[] }>({
-          method: 'GET',
-          path: '/api/v1/namespaces/default/pods',
-        });
-        const mine = list.items.filter((p) => p.metadata.name.startsWith('load-'));
-        return mine.length === PODS && mine.every((p) => p.spec.nodeName) ? mine : undefined;
-      },
-      150_000,
-      'every pod bound',
-    );
-    const allocations = await eventually(
-      async () => {
-        const rows = await world.inventory.allocations.all();
-        return rows.length === PODS ? rows : undefined;
-      },
-      20_000,
-      'one allocation per pod',
-    );
-    const byUid = new Map(allocations.map((a) => [a.podUid, a]));
-    expect(byUid.size).toBe(PODS);
-    for (const pod of pods) {
-      const a = byUid.get(pod.metadata.uid as string);
-      expect({ pod: pod.metadata.name, node: a?.nodeName }).toEqual({
-        pod: pod.metadata.name,
-        node: pod.spec.nodeName,
-      });
-      const annotated = (pod.metadata.annotations?.['switchyard.io/gpus'] ?? '')
-        .split(',')
-        .map((e) => Number(e.split('=')[0]));
-      expect(annotated).toEqual(a?.gpus.map((g) => g.index));
-    }
-    const share = new Map<string, number>();
-    for (const a of allocations) for (const g of a.gpus) share.set(g.uuid, (share.get(g.uuid) ?? 0) + g.shareMilli);
-    expect(Math.max(...share.values())).toBeLessThanOrEqual(1000);
+    const pods = await boundPods(cluster, 'load-', PODS, 150_000, 'every pod bound');
+    const allocations = await settledAllocations(world.inventory, PODS, 20_000, 'one allocation per pod', true);
+    expectAllocationsMatchPods(pods, allocations);
     const inventory = await loadClusterInventory(world.inventory);
     const engine = new PlacementEngine(inventory.cluster, {
       placements: allocations.map((a) => ({

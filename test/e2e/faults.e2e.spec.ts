@@ -4,13 +4,15 @@
  * a lost or duplicated allocation: every pod ends bound once, with exactly the allocation its
  * annotations name, and nothing is left allocated for a pod that does not exist.
  */
-import type { PodObject } from '@switchyard/kube';
 import type { KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import {
-  eventually,
+  boundPods,
+  expectAllocationsMatchPods,
   generateTopology,
+  mixedPod,
   openWorld,
   quietLogger,
+  settledAllocations,
   startLeadingEmbeddedRuntime,
   type E2eWorld,
 } from './e2e-support';
@@ -57,23 +59,7 @@ describe('scheduling under API faults', () => {
     const createWithRetry = async (i: number) => {
       for (;;) {
         try {
-          await cluster.pods.create({
-            metadata: {
-              name: `faulty-${i}`,
-              namespace: 'default',
-              annotations: i % 3 === 0 ? { 'switchyard.io/gpu-milli': '500' } : {},
-            },
-            spec: {
-              schedulerName: 'switchyard',
-              containers: [
-                {
-                  name: 'c',
-                  image: 'busybox',
-                  resources: { limits: i % 3 === 0 ? {} : { 'nvidia.com/gpu': String(1 + (i % 2)) } },
-                },
-              ],
-            },
-          } as PodObject);
+          await cluster.pods.create(mixedPod(`faulty-${i}`, i));
           return;
         } catch (error) {
           if ((error as { status?: number }).status === 409) return; // created, answer lost
@@ -89,40 +75,14 @@ describe('scheduling under API faults', () => {
     );
     // Cut every open watch stream (abruptly) every 2 s, on top of the lifetime of new ones.
     const cutter = setInterval(() => sim.faults.dropWatches(true), 2000);
-    const pods = await eventually(
-      async () => {
-        const list = await cluster.connection.request<{ items: PodObject[] }>({
-          method: 'GET',
-          path: '/api/v1/namespaces/default/pods',
-        });
-        const mine = list.items.filter((p) => p.metadata.name.startsWith('faulty-'));
-        return mine.length === PODS && mine.every((p) => p.spec.nodeName) ? mine : undefined;
-      },
-      90_000,
-      'every pod bound under faults',
-    ).finally(() => clearInterval(cutter));
+    const pods = await boundPods(cluster, 'faulty-', PODS, 90_000, 'every pod bound under faults').finally(() =>
+      clearInterval(cutter),
+    );
     const injected = { ...sim.faults.injected };
     sim.faults.clear();
     // Bound marks and releases are written in batches: give the last one a moment.
-    const allocations = await eventually(
-      async () => {
-        const rows = await world.inventory.allocations.all();
-        return rows.length === PODS && rows.every((r) => r.state === 'bound') ? rows : undefined;
-      },
-      20_000,
-      'one bound allocation per pod',
-    );
-    const byUid = new Map(allocations.map((a) => [a.podUid, a]));
-    for (const pod of pods) {
-      const a = byUid.get(pod.metadata.uid as string);
-      expect({ pod: pod.metadata.name, node: a?.nodeName }).toEqual({
-        pod: pod.metadata.name,
-        node: pod.spec.nodeName,
-      });
-      expect(
-        (pod.metadata.annotations?.['switchyard.io/gpus'] ?? '').split(',').map((e) => Number(e.split('=')[0])),
-      ).toEqual(a?.gpus.map((g) => g.index));
-    }
+    const allocations = await settledAllocations(world.inventory, PODS, 20_000, 'one bound allocation per pod');
+    expectAllocationsMatchPods(pods, allocations);
     expect(runtime.scheduler.overBudget()).toEqual([]);
     expect(injected.errors + injected.throttles).toBeGreaterThan(10);
     expect(injected.droppedWatches).toBeGreaterThan(0);

@@ -16,6 +16,7 @@ import {
   kubectlAvailable,
   kubectlJson,
   openWorld,
+  settledAllocations,
   startLeadingEmbeddedRuntime,
   type E2eWorld,
 } from './e2e-support';
@@ -134,14 +135,7 @@ describeKubectl('a gang preempts lower priority on two nodes (kubectl, embedded 
     }
 
     // All or nothing, durably: exactly the gang's two allocations, both bound, 8 GPUs each where the pods are.
-    const rows = await eventually(
-      async () => {
-        const all = await world.inventory.allocations.all();
-        return all.length === 2 && all.every((r) => r.state === 'bound') ? all : undefined;
-      },
-      10_000,
-      'the gang allocations bound',
-    );
+    const rows = await settledAllocations(world.inventory, 2, 10_000, 'the gang allocations bound');
     expect(rows.map((r) => [r.podUid, r.nodeName, r.gpus.length]).sort()).toEqual(
       gang.map((p) => [p.metadata.uid, p.spec.nodeName, 8]).sort(),
     );
@@ -190,14 +184,7 @@ describeKubectl('a gang preempts lower priority on two nodes (kubectl, embedded 
     const originalUids = new Set(originals.map((p) => p.metadata.uid));
     expect(fill.filter((p) => originalUids.has(p.metadata.uid))).toEqual([]);
     expect(fill.every((p) => !p.spec.nodeName)).toBe(true);
-    const rows = await eventually(
-      async () => {
-        const all = await world.inventory.allocations.all();
-        return all.length === 2 && all.every((r) => r.state === 'bound') ? all : undefined;
-      },
-      10_000,
-      'only the gang allocated',
-    );
+    const rows = await settledAllocations(world.inventory, 2, 10_000, 'only the gang allocated');
     expect(rows.map((r) => r.podUid).sort()).toEqual(gang.map((p) => p.metadata.uid).sort());
     expect(runtime.scheduler.overBudget()).toEqual([]);
   }, 90_000);

@@ -8,7 +8,15 @@
  */
 import type { PodObject } from '@switchyard/kube';
 import type { KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
-import { eventually, openWorld, startLeadingEmbeddedRuntime, type E2eWorld } from './e2e-support';
+import {
+  boundPods,
+  eventually,
+  expectAllocationsMatchPods,
+  openWorld,
+  settledAllocations,
+  startLeadingEmbeddedRuntime,
+  type E2eWorld,
+} from './e2e-support';
 
 describe('a stale allocation row from a lost commit reply (PostgreSQL, embedded API)', () => {
   let world: E2eWorld;
@@ -68,34 +76,9 @@ describe('a stale allocation row from a lost commit reply (PostgreSQL, embedded 
     expect(stale.state).toBe('reserved');
 
     await cluster.pods.create(member(1));
-    const bound = await eventually(
-      async () => {
-        const list = await cluster.connection.request<{ items: PodObject[] }>({
-          method: 'GET',
-          path: '/api/v1/namespaces/default/pods',
-        });
-        const gang = list.items.filter((p) => p.metadata.name.startsWith('lost-'));
-        return gang.length === 2 && gang.every((p) => p.spec.nodeName) ? gang : undefined;
-      },
-      20_000,
-      'both members bound',
-    );
-    const rows = await eventually(
-      async () => {
-        const all = await world.inventory.allocations.all();
-        return all.length === 2 && all.every((r) => r.state === 'bound') ? all : undefined;
-      },
-      10_000,
-      'one bound allocation per member',
-    );
-    for (const pod of bound) {
-      const mine = rows.filter((r) => r.podUid === pod.metadata.uid);
-      expect(mine).toHaveLength(1);
-      expect(mine[0].nodeName).toBe(pod.spec.nodeName);
-      expect(mine[0].gpus.map((g) => g.index)).toEqual(
-        (pod.metadata.annotations?.['switchyard.io/gpus'] ?? '').split(',').map((e) => Number(e.split('=')[0])),
-      );
-    }
+    const bound = await boundPods(cluster, 'lost-', 2, 20_000, 'both members bound');
+    const rows = await settledAllocations(world.inventory, 2, 10_000, 'one bound allocation per member');
+    expectAllocationsMatchPods(bound, rows);
     // The first member is the same pod (bound once, never recreated), and the stale row is gone.
     expect(bound.find((p) => p.metadata.name === 'lost-0')?.metadata.uid).toBe(uid);
     expect(rows.some((r) => r.id === stale.id)).toBe(false);

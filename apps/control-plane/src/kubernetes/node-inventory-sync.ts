@@ -9,9 +9,9 @@
 import type { HealthState, Inventory, KubernetesNodeShape, NodeShapeRecord } from '@switchyard/inventory';
 import type { EventRecorder, NodeObject } from '@switchyard/kube';
 import { cpuMilli, memoryMiB } from '../scheduling/kube-quantity';
+import { GPU_RESOURCE } from '../scheduling/pod-model';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
 
-export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const LABELS = {
   site: 'switchyard.io/site',
   hall: 'switchyard.io/hall',
