@@ -10,7 +10,13 @@ import fc from 'fast-check';
 import type { Client } from 'pg';
 import { generateTopology } from '@switchyard/contracts';
 import { Inventory, type AllocationInput } from '@switchyard/inventory';
-import { BACKENDS, connectTestClient, openTestDatabase, type TestDatabase } from '../support/database';
+import {
+  BACKENDS,
+  connectTestClient,
+  openTestDatabase,
+  openWithTopology,
+  type TestDatabase,
+} from '../support/database';
 
 // 1 hall x 1 row x 2 racks x 2 nodes of 4 GPUs: 4 nodes, 16 GPUs.
 const topology = generateTopology('demo', {
@@ -88,10 +94,7 @@ describe.each(BACKENDS)('statement-level accounting on $kind', ({ open }) => {
   const sql = (text: string, ...params: unknown[]) => db.database.prisma.$executeRawUnsafe(text, ...params);
 
   beforeAll(async () => {
-    db = await open();
-    inventory = new Inventory(db.database);
-    await inventory.topology.import(topology, { actor: 'test' });
-    nodes = (await inventory.nodes.list({ limit: 10 })).items.map((n) => n.name).sort();
+    ({ db, inventory, nodes } = await openWithTopology(open, topology));
   });
   afterAll(() => db.dispose());
 

@@ -22,7 +22,15 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { migrate, openDatabase, readMigrations, type Database, type DatabaseKind } from '@switchyard/inventory';
+import type { TopologyDocument } from '@switchyard/contracts';
+import {
+  Inventory,
+  migrate,
+  openDatabase,
+  readMigrations,
+  type Database,
+  type DatabaseKind,
+} from '@switchyard/inventory';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -207,4 +215,16 @@ async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A test database from `open` with `topology` imported, and its node names in order (at most 100). */
+export async function openWithTopology(
+  open: () => Promise<TestDatabase>,
+  topology: TopologyDocument,
+): Promise<{ db: TestDatabase; inventory: Inventory; nodes: string[] }> {
+  const db = await open();
+  const inventory = new Inventory(db.database);
+  await inventory.topology.import(topology, { actor: 'test' });
+  const nodes = (await inventory.nodes.list({ limit: 100 })).items.map((n) => n.name).sort();
+  return { db, inventory, nodes };
 }

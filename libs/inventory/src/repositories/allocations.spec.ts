@@ -6,7 +6,7 @@
  */
 import { generateTopology } from '@switchyard/contracts';
 import { ConflictError, ConstraintViolationError, Inventory, NotFoundError, type AllocationInput } from '../index';
-import { BACKENDS, type TestDatabase } from '../../../../test/support/database';
+import { BACKENDS, openWithTopology, type TestDatabase } from '../../../../test/support/database';
 
 // 1 hall x 1 row x 2 racks x 2 nodes of 4 GPUs.
 const topology = generateTopology('demo', {
@@ -23,10 +23,7 @@ describe.each(BACKENDS)('batched allocations on $kind', ({ open }) => {
   let nodes: string[];
 
   beforeAll(async () => {
-    db = await open();
-    inventory = new Inventory(db.database);
-    await inventory.topology.import(topology, { actor: 'test' });
-    nodes = (await inventory.nodes.list({ limit: 10 })).items.map((n) => n.name).sort();
+    ({ db, inventory, nodes } = await openWithTopology(open, topology));
   });
   afterAll(() => db.dispose());
   afterEach(async () => {
