@@ -149,10 +149,19 @@ export class EventRecorder {
   }
 
   private async drain(): Promise<void> {
-    for (let e = this.warnings.shift() ?? this.normals.shift(); e; e = this.warnings.shift() ?? this.normals.shift())
-      await this.record(e.involved, e.type, e.reason, e.message);
-    this.writing -= 1;
-    if (this.writing === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    try {
+      for (let e = this.warnings.shift() ?? this.normals.shift(); e; e = this.warnings.shift() ?? this.normals.shift())
+        await this.record(e.involved, e.type, e.reason, e.message).catch(() => undefined); // best effort, as emit promised
+    } finally {
+      // A writer that stopped must say so, or the queue would wait for it for good.
+      this.writing -= 1;
+      if (this.writing === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** True once `close()` was called: `emit` ignores events from then on. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   async record(

@@ -42,7 +42,7 @@ export class KubeSchedulingCluster implements SchedulingCluster {
       reason,
       message,
     );
-    if (!queued && Date.now() - this.lastDropWarning > 60_000) {
+    if (!queued && !this.events.isClosed && Date.now() - this.lastDropWarning > 60_000) {
       this.lastDropWarning = Date.now();
       this.logger.warn({ dropped: this.events.dropped }, 'event queue full: dropping Kubernetes events');
     }

@@ -265,6 +265,9 @@ export class KubernetesRuntime {
       .then(async () => {
         await this.refreshInventory();
         await this.scheduler.activate();
+        // The refresh ran before the engine existed: give it what the Node objects say now.
+        if (this.nodeInformer.hasSynced)
+          for (const node of this.nodeInformer.list()) this.applyNodeCondition(node, true);
         if (this.leading) this.controller.start();
         else this.scheduler.deactivate();
       })

@@ -254,8 +254,9 @@ export class NodeInventorySync {
             this.removals.delete(name);
             this.known.delete(name);
             this.deps.logger.info({ node: name }, 'deleted Node removed from the inventory');
+            // Only a real removal changes the inventory: reloading after a refusal would loop.
+            changed = true;
           }
-          changed = true;
         } catch (error) {
           if ((error as { name?: string })?.name === 'NotFoundError') this.removals.delete(name);
           else this.deps.logger.warn({ node: name, err: String(error) }, 'could not remove the deleted node');

@@ -130,7 +130,8 @@ export class PodScheduler {
    */
   private readonly nominated = new Map<
     string,
-    { victims: Set<string>; nodes: ReadonlySet<string>; priority: number }
+    /** Victim pod key -> its uid: a pod recreated under the same name (StatefulSet) is not the victim. */
+    { victims: ReadonlyMap<string, string>; nodes: ReadonlySet<string>; priority: number }
   >();
   /** A unit was held back by a reservation: clearing one retries the waiting units. */
   private heldBack = false;
@@ -252,11 +253,7 @@ export class PodScheduler {
     // A cycle of the previous term may still be committing: rebuild only after it is done.
     await this.cycle?.catch(() => undefined);
     await this.settleBinding();
-    this.placed.clear();
-    this.placedPerUnit.clear();
-    this.placedUnit.clear();
-    this.replicaMembers.clear();
-    this.pendingBound.clear();
+    this.forgetTerm();
     const engine = new PlacementEngine(this.inventory.cluster, {});
     this.engine = engine;
     this.engineBuilds += 1;
@@ -310,12 +307,28 @@ export class PodScheduler {
     this.epoch += 1;
     this.engine = null;
     this.unschedulablePods.clear(); // the leader reports waiting pods; a follower none
-    this.nominated.clear();
-    this.heldBack = false;
+    this.forgetTerm();
+  }
+
+  /**
+   * Drop what belonged to a term of leadership: placements, queued units (some may be in
+   * flight), reservations, planned evictions and unwritten ledger marks. A follower must not
+   * act on or write any of it, and the next activation rebuilds it all from PostgreSQL.
+   */
+  private forgetTerm(): void {
     this.placed.clear();
     this.placedPerUnit.clear();
     this.placedUnit.clear();
     this.replicaMembers.clear();
+    this.queue.clear();
+    this.nominated.clear();
+    this.heldBack = false;
+    this.pendingEvictions.length = 0;
+    this.pendingReleases.clear();
+    this.pendingBound.clear();
+    this.uncertainCommits.clear();
+    this.staleReleased.clear();
+    this.noPlanAt.clear();
   }
 
   get isActive(): boolean {
@@ -349,7 +362,7 @@ export class PodScheduler {
     let lastFlush = this.now();
     while (!this.stopping) {
       try {
-        await this.flushLedger();
+        if (this.active) await this.flushLedger();
         this.cycle = this.active ? this.step(true) : null;
         const did = this.cycle ? await this.cycle : 0;
         this.cycle = null;
@@ -473,6 +486,8 @@ export class PodScheduler {
       for (const r of d.records) this.dropPlaced(`${r.podNamespace}/${r.podName}`, false);
       if (refusal.alreadyAllocated) this.releaseStaleRows(d.unit.key, d.records);
       else {
+        // A refusal from a connection lost mid-batch may hide a durable row: release it if the pod goes.
+        for (const r of d.records) this.uncertainCommits.add(r.podUid);
         this.deps.logger.warn(
           { unit: d.unit.key, reason: refusal.reason },
           'database refused the allocation; retrying after backoff',
@@ -595,7 +610,7 @@ export class PodScheduler {
    */
   private planPreemptionFor(engine: PlacementEngine, unitKey: string, replica: ReplicaRequest): void {
     const waiting = this.nominated.get(unitKey);
-    if (waiting && [...waiting.victims].some((k) => this.placed.has(k))) return;
+    if (waiting && [...waiting.victims].some(([k, uid]) => this.placed.get(k)?.record.podUid === uid)) return;
     this.clearNomination(unitKey);
     if ((replica.priority ?? 0) <= 0) return;
     if (this.noPlanAt.get(unitKey) === this.changes) return;
@@ -608,15 +623,19 @@ export class PodScheduler {
       throw error;
     }
     const victimPods: string[] = [];
+    const victimUids = new Map<string, string>();
     for (const victim of plan?.victims ?? [])
-      for (const key of this.replicaMembers.get(victim) ?? []) victimPods.push(key);
+      for (const key of this.replicaMembers.get(victim) ?? []) {
+        victimPods.push(key);
+        victimUids.set(key, this.placed.get(key)?.record.podUid ?? '');
+      }
     if (!plan || victimPods.length === 0) {
       this.noPlanAt.set(unitKey, this.changes);
       return;
     }
     const nodes = [...new Set(plan.placement.map((p) => p.nodeId))];
     this.nominated.set(unitKey, {
-      victims: new Set(victimPods),
+      victims: victimUids,
       nodes: new Set(nodes),
       priority: replica.priority ?? 0,
     });

@@ -113,6 +113,14 @@ export class SchedulingQueue<T> {
     this.unschedulable.delete(key);
   }
 
+  /** Forget every unit, in flight or not (a term of leadership ended; the next one re-adds what is pending). */
+  clear(): void {
+    this.entries.clear();
+    this.active.clear();
+    this.backoff.clear();
+    this.unschedulable.clear();
+  }
+
   /** The next unit to schedule, highest priority first; undefined when none is ready at `now`. */
   pop(now: number): QueuedUnit<T> | undefined {
     this.flushBackoff(now);

@@ -242,7 +242,10 @@ const replicaStatusSchema = z.strictObject({
   index: z.int().min(0),
   phase: z.enum(REPLICA_PHASES),
   pods: z.array(podPlacementSchema),
-  message: z.string().optional().describe('Why the replica is not placed, or a problem with a node it runs on (NotReady, deleted).'),
+  message: z
+    .string()
+    .optional()
+    .describe('Why the replica is not placed, or a problem with a node it runs on (NotReady, deleted).'),
 });
 
 export const modelDeploymentConditionSchema = z.strictObject({
