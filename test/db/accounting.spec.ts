@@ -254,8 +254,7 @@ describe('statement-level accounting under concurrent transactions (PostgreSQL)'
   let node: { id: string; gpus: string[] };
 
   beforeAll(async () => {
-    db = await openTestDatabase();
-    await new Inventory(db.database).topology.import(topology, { actor: 'test' });
+    ({ db } = await openWithTopology(openTestDatabase, topology));
     const [row] = await db.database.prisma.$queryRawUnsafe<Array<{ id: string; gpus: string[] }>>(
       `SELECT n.id, array_agg(g.id::text ORDER BY g.index) AS gpus FROM nodes n JOIN gpus g ON g.node_id = n.id
        GROUP BY n.id, n.name ORDER BY n.name LIMIT 1`,

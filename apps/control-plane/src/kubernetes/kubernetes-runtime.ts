@@ -97,6 +97,8 @@ export class KubernetesRuntime {
   private readonly mdInformer: ResourceInformer<ModelDeploymentObject>;
   private refreshTimer: NodeJS.Timeout | null = null;
   private refreshSoon: NodeJS.Timeout | null = null;
+  /** Set by halt() and close(): no refresh may be armed after them. */
+  private stopped = false;
   private readonly nodeState = new Map<string, string>();
   /** Nodes whose pods have been reported NotReady (until the node is Ready again). */
   private readonly reportedNotReady = new Set<string>();
@@ -247,7 +249,7 @@ export class KubernetesRuntime {
 
   /** A refresh shortly after a burst of inventory writes (one for the burst). */
   private scheduleRefresh(): void {
-    if (this.refreshSoon) return;
+    if (this.refreshSoon || this.stopped) return;
     this.refreshSoon = setTimeout(() => {
       this.refreshSoon = null;
       void this.refreshInventory().catch((e) =>
@@ -428,6 +430,7 @@ export class KubernetesRuntime {
    * must expire), nothing flushed to the database, nothing more sent to the API.
    */
   async halt(): Promise<void> {
+    this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.refreshSoon) clearTimeout(this.refreshSoon);
     this.leading = false;
@@ -444,6 +447,7 @@ export class KubernetesRuntime {
 
   /** Graceful stop: release the Lease (a follower takes over at once), stop loops, close the embedded API. */
   async close(options: { releaseLease?: boolean } = {}): Promise<void> {
+    this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.refreshSoon) clearTimeout(this.refreshSoon);
     await this.elector.stop({ release: options.releaseLease !== false }).catch(() => undefined);

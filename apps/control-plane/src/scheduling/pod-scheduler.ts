@@ -205,13 +205,13 @@ export class PodScheduler {
    * rebuild the engine around what is placed and retry waiting pods; otherwise keep both.
    */
   setInventory(inventory: ClusterInventory): void {
-    const fingerprint = inventoryFingerprint(inventory);
     this.inventory = inventory; // always: GPU UUIDs are read from it at each decision
     let maxGpus = 0;
     for (const n of inventory.cluster.nodes) maxGpus = Math.max(maxGpus, n.gpus.length);
     this.catalog = { products: inventory.products, maxGpusPerNode: maxGpus };
     this.knownTenants = inventory.cluster.tenants ? new Set(inventory.cluster.tenants.map((t) => t.id)) : null;
-    if (!this.active) return;
+    if (!this.active) return; // a follower builds nothing; activate() fingerprints what it builds
+    const fingerprint = inventoryFingerprint(inventory);
     if (this.engine && fingerprint === this.engineFingerprint) return;
     this.engineFingerprint = fingerprint;
     const nodeIds = new Set(inventory.cluster.nodes.map((n) => n.id));
