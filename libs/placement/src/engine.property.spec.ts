@@ -153,29 +153,39 @@ function runOp(e: PlacementEngine, op: Op, id: string, policy: ScoringPolicy, ct
   }
 }
 
+/** The main property; `seed` pins fast-check's draw (undefined: a new seed each run). */
+function checkEngineProperty(seed?: number): void {
+  fc.assert(
+    fc.property(
+      arbCluster,
+      fc.array(arbOp, { minLength: 1, maxLength: 30 }),
+      fc.nat(POLICIES.length - 1),
+      (cluster, ops, pi) => {
+        const policy = POLICIES[pi];
+        const e = new PlacementEngine(cluster, { policy, context: WORKLOAD });
+        ops.forEach((op, i) => {
+          runOp(e, op, `r${i}`, policy, WORKLOAD);
+          expect(checkInvariants(e)).toEqual([]);
+          expect(e.powerOrderProblems()).toEqual([]);
+          const v = countViolations(e).details.filter((d) => !/power/.test(d));
+          expect(v).toEqual([]);
+        });
+      },
+    ),
+    { numRuns: 250, ...(seed === undefined ? {} : { seed }) },
+  );
+}
+
 describe('PlacementEngine properties', () => {
   it('equals the brute-force reference, keeps indexes consistent and never breaks a hard constraint', () => {
-    fc.assert(
-      fc.property(
-        arbCluster,
-        fc.array(arbOp, { minLength: 1, maxLength: 30 }),
-        fc.nat(POLICIES.length - 1),
-        (cluster, ops, pi) => {
-          const policy = POLICIES[pi];
-          const e = new PlacementEngine(cluster, { policy, context: WORKLOAD });
-          ops.forEach((op, i) => {
-            runOp(e, op, `r${i}`, policy, WORKLOAD);
-            expect(checkInvariants(e)).toEqual([]);
-            expect(e.powerOrderProblems()).toEqual([]);
-            const v = countViolations(e).details.filter((d) => !/power/.test(d));
-            expect(v).toEqual([]);
-          });
-        },
-      ),
-      { numRuns: 250 },
-    );
-    // The generator must reach every kind of outcome; fast-check draws a new seed each run, so
-    // these floors sit far below the usual counts (a run once ended with exactly 20 capped).
+    checkEngineProperty(); // a fresh seed each run: over many runs, more of the space
+  });
+
+  it('the generator reaches every kind of outcome (pinned seed, so the floors are not luck)', () => {
+    for (const k of Object.keys(outcomes) as (keyof typeof outcomes)[]) outcomes[k] = 0;
+    checkEngineProperty(42);
+    // Counts for seeds drawn at random varied from 6 to 18 preemptions and 2 to 9 gang
+    // preemptions; a pinned seed makes these floors a statement about the generator.
     expect(outcomes.placed).toBeGreaterThan(100);
     expect(outcomes.unplaced).toBeGreaterThan(20);
     expect(outcomes.gangsPlaced).toBeGreaterThan(5);

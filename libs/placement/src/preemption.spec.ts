@@ -461,7 +461,9 @@ describe('preemption: properties', () => {
         expect(res.placed && res.pods).toEqual(p.placement);
         expect(countViolations(e).details).toEqual([]);
       }),
-      { numRuns: 120 },
+      // Pinned: random seeds gave 3 to 9 gang preemptions here, too close to the floor below for a
+      // check that must not depend on luck; the engine's main property keeps a fresh seed per run.
+      { numRuns: 120, seed: 42 },
     );
     expect(seen.plans).toBeGreaterThan(10);
     expect(seen.gangs).toBeGreaterThan(2);
