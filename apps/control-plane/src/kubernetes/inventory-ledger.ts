@@ -1,4 +1,11 @@
-import { ConflictError, MAX_LIMIT, type Inventory, type TenantRecord } from '@switchyard/inventory';
+import {
+  ConflictError,
+  MAX_LIMIT,
+  priorityClassName,
+  toPriorityClass,
+  type Inventory,
+  type TenantRecord,
+} from '@switchyard/inventory';
 import type { ClusterInput, NodeInput, ScopeInput, TenantInput } from '@switchyard/placement';
 import type {
   AllocationLedger,
@@ -6,7 +13,7 @@ import type {
   ClusterInventory,
   CommitOutcome,
 } from '../scheduling/scheduling-ports';
-import type { GpuProductInfo, PriorityName } from '../scheduling/pod-request';
+import type { GpuProductInfo } from '../scheduling/pod-request';
 
 /**
  * The allocation ledger over libs/inventory: a scheduling cycle's allocations go to the
@@ -44,7 +51,7 @@ export class InventoryAllocationLedger implements AllocationLedger {
             gpus: r.gpus.map((g) => ({ index: g.index, shareMilli: g.milli })),
             predictedWatts: r.predictedWatts,
             powerLimitWatts: r.powerLimitWatts,
-            priority: toDbPriority(r.priority),
+            priority: toPriorityClass(r.priority),
             tenantId: r.tenant ? (this.tenantIds.get(r.tenant) ?? null) : null,
             deploymentId: r.deployment ? (this.deploymentIds.get(r.deployment) ?? null) : null,
           };
@@ -92,20 +99,12 @@ export class InventoryAllocationLedger implements AllocationLedger {
       gpus: r.gpus.map((g) => ({ index: g.index, uuid: g.uuid, milli: g.shareMilli })),
       predictedWatts: r.predictedWatts,
       powerLimitWatts: r.powerLimitWatts,
-      priority: fromDbPriority(r.priority),
+      priority: priorityClassName(r.priority),
       tenant: r.tenantId ? (tenantNames.get(r.tenantId) ?? null) : null,
       deployment: r.deploymentId ? (deploymentKeys.get(r.deploymentId) ?? null) : null,
       state: r.state,
     }));
   }
-}
-
-function toDbPriority(p: PriorityName): 'critical' | 'high' | 'standard' | 'batch' | 'best_effort' {
-  return p === 'best-effort' ? 'best_effort' : p;
-}
-
-function fromDbPriority(p: string): PriorityName {
-  return p === 'best_effort' ? 'best-effort' : (p as PriorityName);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { validateModelDeploymentSpec } from '@switchyard/contracts';
-import { Inventory, NotFoundError, type AllocationRecord, type Page } from '@switchyard/inventory';
+import { Inventory, NotFoundError, priorityClassName, type AllocationRecord, type Page } from '@switchyard/inventory';
 import type { z } from 'zod';
 import type { ModelDeploymentObject } from '@switchyard/kube';
 import { Endpoint, Input } from '../http/endpoint';
@@ -30,7 +30,7 @@ function toPlacement(a: AllocationRecord): Placement {
     gpus: a.gpus,
     predictedWatts: a.predictedWatts,
     powerLimitWatts: a.powerLimitWatts,
-    priority: a.priority === 'best_effort' ? 'best-effort' : a.priority,
+    priority: priorityClassName(a.priority),
     state: a.state,
     tenantId: a.tenantId,
     deploymentId: a.deploymentId,

@@ -12,6 +12,17 @@ import { transaction, type Tx } from '../transactions';
 import { appendAuditEvent } from './audit-log';
 
 export type PriorityClass = Priority;
+/** A priority as the API, ModelDeployments and the database's column spell it (`best-effort`). */
+export type PriorityClassName = Exclude<PriorityClass, 'best_effort'> | 'best-effort';
+
+/** The Prisma enum names `best-effort` `best_effort`; everything outside this library uses the dash. */
+export function toPriorityClass(name: PriorityClassName): PriorityClass {
+  return name === 'best-effort' ? 'best_effort' : name;
+}
+
+export function priorityClassName(p: PriorityClass): PriorityClassName {
+  return p === 'best_effort' ? 'best-effort' : p;
+}
 export type AllocationStateName = AllocationState;
 
 export interface GpuShare {
@@ -207,8 +218,8 @@ const INSERT_BATCH = `
   SELECT (SELECT count(*)::int FROM shares) AS shares,
          coalesce((SELECT json_agg(json_build_array(pod_uid, id)) FROM placed), '[]'::json) AS placed`;
 
-/** The database spelling of a priority (the Prisma client names `best-effort` `best_effort`). */
-const dbPriority = (p: PriorityClass | undefined): string => (p === 'best_effort' ? 'best-effort' : (p ?? 'standard'));
+/** The database spelling of a priority (the column stores the dashed name). */
+const dbPriority = (p: PriorityClass | undefined): PriorityClassName => priorityClassName(p ?? 'standard');
 
 /** A batch the database refused as a whole; the caller splits it to find the gang at fault. */
 class BatchShortfall extends ConstraintViolationError {
