@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counter, gauge } from './registered-metrics';
 
 /** Node health and inventory-sync metrics (bounded labels only). */
 export class NodeMetrics {
@@ -7,27 +8,20 @@ export class NodeMetrics {
   private readonly syncs: Counter<'result'>;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    const existing = (name: string) => registry.getSingleMetric(name);
-    this.notReady =
-      (existing('switchyard_nodes_not_ready') as Gauge<string>) ??
-      new Gauge({ name: 'switchyard_nodes_not_ready', help: 'Nodes whose Ready condition is not True', registers });
-    this.affectedPods =
-      (existing('switchyard_node_failure_pods_total') as Counter<'reason'>) ??
-      new Counter({
-        name: 'switchyard_node_failure_pods_total',
-        help: 'Pods reported (Warning Event) because their node went NotReady or was deleted, by reason',
-        labelNames: ['reason'],
-        registers,
-      });
-    this.syncs =
-      (existing('switchyard_inventory_node_syncs_total') as Counter<'result'>) ??
-      new Counter({
-        name: 'switchyard_inventory_node_syncs_total',
-        help: 'Node objects written into the inventory (created, updated) or refused (rejected), by result',
-        labelNames: ['result'],
-        registers,
-      });
+    this.notReady = gauge(registry, {
+      name: 'switchyard_nodes_not_ready',
+      help: 'Nodes whose Ready condition is not True',
+    });
+    this.affectedPods = counter(registry, {
+      name: 'switchyard_node_failure_pods_total',
+      help: 'Pods reported (Warning Event) because their node went NotReady or was deleted, by reason',
+      labelNames: ['reason'],
+    });
+    this.syncs = counter(registry, {
+      name: 'switchyard_inventory_node_syncs_total',
+      help: 'Node objects written into the inventory (created, updated) or refused (rejected), by result',
+      labelNames: ['result'],
+    });
   }
 
   setNotReady(count: number): void {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { counter, gauge, histogram } from './registered-metrics';
 import type { InformerMetricsHook } from '@switchyard/kube';
 import type { SchedulingMetricsHook } from '../scheduling/scheduling-ports';
 
@@ -19,81 +20,53 @@ export class SchedulingMetrics implements SchedulingMetricsHook, InformerMetrics
   private readonly eventsDropped: Counter<'reason'>;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    const existing = (name: string) => registry.getSingleMetric(name);
-    this.attempts =
-      (existing('switchyard_scheduling_attempts_total') as Counter<'result'>) ??
-      new Counter({
-        name: 'switchyard_scheduling_attempts_total',
-        help: 'Pods the scheduler tried to place, by result (scheduled, unschedulable, error)',
-        labelNames: ['result'],
-        registers,
-      });
-    this.bindSeconds =
-      (existing('switchyard_scheduling_bind_duration_seconds') as Histogram<string>) ??
-      new Histogram({
-        name: 'switchyard_scheduling_bind_duration_seconds',
-        help: 'Time from the start of a bind batch to each successful bind',
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-        registers,
-      });
-    this.queue =
-      (existing('switchyard_scheduling_queue_pods') as Gauge<string>) ??
-      new Gauge({ name: 'switchyard_scheduling_queue_pods', help: 'Scheduling units waiting in the queue', registers });
-    this.leader =
-      (existing('switchyard_leader') as Gauge<string>) ??
-      new Gauge({
-        name: 'switchyard_leader',
-        help: '1 when this replica is the leader (schedules and reconciles), else 0',
-        registers,
-      });
-    this.informerEvents =
-      (existing('switchyard_kube_watch_events_total') as Counter<'resource' | 'type'>) ??
-      new Counter({
-        name: 'switchyard_kube_watch_events_total',
-        help: 'Watch events received by informers',
-        labelNames: ['resource', 'type'],
-        registers,
-      });
-    this.informerRestarts =
-      (existing('switchyard_kube_watch_restarts_total') as Counter<'resource' | 'reason'>) ??
-      new Counter({
-        name: 'switchyard_kube_watch_restarts_total',
-        help: 'Informer watch restarts, by reason (gone, error, stale, closed)',
-        labelNames: ['resource', 'reason'],
-        registers,
-      });
-    this.preemptions =
-      (existing('switchyard_preemption_victims_total') as Counter<string>) ??
-      new Counter({
-        name: 'switchyard_preemption_victims_total',
-        help: 'Pods evicted to make room for higher priority',
-        registers,
-      });
-    this.decisionSeconds =
-      (existing('switchyard_scheduling_decision_duration_seconds') as Histogram<string>) ??
-      new Histogram({
-        name: 'switchyard_scheduling_decision_duration_seconds',
-        help: 'Placement engine time per scheduling unit (a pod or a gang): the decision, plus the preemption plan when it does not fit',
-        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-        registers,
-      });
-    this.unschedulable =
-      (existing('switchyard_scheduling_unschedulable_pods') as Gauge<'reason'>) ??
-      new Gauge({
-        name: 'switchyard_scheduling_unschedulable_pods',
-        help: 'Pods waiting because they do not fit now, by the placement reason that excluded the most nodes (invalid-request: refused before placement; no-nodes: no node at all). Only the leader reports them.',
-        labelNames: ['reason'],
-        registers,
-      });
-    this.eventsDropped =
-      (existing('switchyard_scheduling_events_dropped_total') as Counter<'reason'>) ??
-      new Counter({
-        name: 'switchyard_scheduling_events_dropped_total',
-        help: "Kubernetes Events not sent because the recorder's queue was full, by the Event's reason",
-        labelNames: ['reason'],
-        registers,
-      });
+    this.attempts = counter(registry, {
+      name: 'switchyard_scheduling_attempts_total',
+      help: 'Pods the scheduler tried to place, by result (scheduled, unschedulable, error)',
+      labelNames: ['result'],
+    });
+    this.bindSeconds = histogram(registry, {
+      name: 'switchyard_scheduling_bind_duration_seconds',
+      help: 'Time from the start of a bind batch to each successful bind',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    });
+    this.queue = gauge(registry, {
+      name: 'switchyard_scheduling_queue_pods',
+      help: 'Scheduling units waiting in the queue',
+    });
+    this.leader = gauge(registry, {
+      name: 'switchyard_leader',
+      help: '1 when this replica is the leader (schedules and reconciles), else 0',
+    });
+    this.informerEvents = counter(registry, {
+      name: 'switchyard_kube_watch_events_total',
+      help: 'Watch events received by informers',
+      labelNames: ['resource', 'type'],
+    });
+    this.informerRestarts = counter(registry, {
+      name: 'switchyard_kube_watch_restarts_total',
+      help: 'Informer watch restarts, by reason (gone, error, stale, closed)',
+      labelNames: ['resource', 'reason'],
+    });
+    this.preemptions = counter(registry, {
+      name: 'switchyard_preemption_victims_total',
+      help: 'Pods evicted to make room for higher priority',
+    });
+    this.decisionSeconds = histogram(registry, {
+      name: 'switchyard_scheduling_decision_duration_seconds',
+      help: 'Placement engine time per scheduling unit (a pod or a gang): the decision, plus the preemption plan when it does not fit',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    });
+    this.unschedulable = gauge(registry, {
+      name: 'switchyard_scheduling_unschedulable_pods',
+      help: 'Pods waiting because they do not fit now, by the placement reason that excluded the most nodes (invalid-request: refused before placement; no-nodes: no node at all). Only the leader reports them.',
+      labelNames: ['reason'],
+    });
+    this.eventsDropped = counter(registry, {
+      name: 'switchyard_scheduling_events_dropped_total',
+      help: "Kubernetes Events not sent because the recorder's queue was full, by the Event's reason",
+      labelNames: ['reason'],
+    });
   }
 
   decisionLatency(seconds: number): void {
