@@ -232,7 +232,6 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
         error: (o, m) => log(`error: ${m} ${JSON.stringify(o)}`),
       },
       connection: { kind: 'cluster', source: { kind: 'yaml', yaml: started.kubeconfig } },
-      inventoryRefreshMs: 600_000,
       scheduler: { batchSize: 1024, bindConcurrency: 64 },
     });
     const rt = runtime;

@@ -106,7 +106,7 @@ describeWithServer('scheduling through a database restart (private PostgreSQL se
     const pods = await boundPods(cluster, 'dbr-', PODS, 120_000, 'every pod bound after the restart');
     const allocations = await settledAllocations(world.inventory, PODS, 30_000, 'one bound allocation per pod');
     expectAllocationsMatchPods(pods, allocations);
-    expect(runtime.scheduler.overBudget()).toEqual([]);
+    expect(runtime.state.overBudget()).toEqual([]);
     // The crash really happened during scheduling: pods arrived while the server was down, and
     // the scheduler's writes failed meanwhile.
     expect(createdWhileDown).toBeGreaterThan(0);

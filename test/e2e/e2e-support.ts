@@ -104,7 +104,7 @@ export function startRuntime(
     logger: warnLogger,
     connection,
     leaderElection: FAST_LEASE,
-    inventoryRefreshMs: 2000,
+    reconcileMs: 2000,
     ...extra,
   });
 }

@@ -11,7 +11,7 @@
 import { SwitchyardCluster, type LeaseObject, type PodObject } from '@switchyard/kube';
 import { PlacementEngine } from '@switchyard/placement';
 import { parse, stringify } from 'yaml';
-import { loadClusterInventory } from '../../apps/control-plane/src/kubernetes/inventory-ledger';
+import { loadClusterInventory } from '../../apps/control-plane/src/cluster-state/inventory-loader';
 import { applyModelDeploymentCrd } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import { TEST_DATABASE_URL } from '../support/database';
 import {

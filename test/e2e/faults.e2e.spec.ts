@@ -83,7 +83,7 @@ describe('scheduling under API faults', () => {
     // Bound marks and releases are written in batches: give the last one a moment.
     const allocations = await settledAllocations(world.inventory, PODS, 20_000, 'one bound allocation per pod');
     expectAllocationsMatchPods(pods, allocations);
-    expect(runtime.scheduler.overBudget()).toEqual([]);
+    expect(runtime.state.overBudget()).toEqual([]);
     expect(injected.errors + injected.throttles).toBeGreaterThan(10);
     expect(injected.droppedWatches).toBeGreaterThan(0);
   }, 150_000);

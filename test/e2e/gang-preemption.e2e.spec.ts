@@ -139,7 +139,7 @@ describeKubectl('a gang preempts lower priority on two nodes (kubectl, embedded 
     expect(rows.map((r) => [r.podUid, r.nodeName, r.gpus.length]).sort()).toEqual(
       gang.map((p) => [p.metadata.uid, p.spec.nodeName, 8]).sort(),
     );
-    expect(runtime.scheduler.overBudget()).toEqual([]);
+    expect(runtime.state.overBudget()).toEqual([]);
   }, 90_000);
 
   it('holds the freed nodes for the gang while a ModelDeployment replaces its preempted pods', async () => {
@@ -186,6 +186,6 @@ describeKubectl('a gang preempts lower priority on two nodes (kubectl, embedded 
     expect(fill.every((p) => !p.spec.nodeName)).toBe(true);
     const rows = await settledAllocations(world.inventory, 2, 10_000, 'only the gang allocated');
     expect(rows.map((r) => r.podUid).sort()).toEqual(gang.map((p) => p.metadata.uid).sort());
-    expect(runtime.scheduler.overBudget()).toEqual([]);
+    expect(runtime.state.overBudget()).toEqual([]);
   }, 90_000);
 });

@@ -82,6 +82,6 @@ describe('a stale allocation row from a lost commit reply (PostgreSQL, embedded 
     // The first member is the same pod (bound once, never recreated), and the stale row is gone.
     expect(bound.find((p) => p.metadata.name === 'lost-0')?.metadata.uid).toBe(uid);
     expect(rows.some((r) => r.id === stale.id)).toBe(false);
-    expect(runtime.scheduler.overBudget()).toEqual([]);
+    expect(runtime.state.overBudget()).toEqual([]);
   }, 60_000);
 });

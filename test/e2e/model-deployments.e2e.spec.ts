@@ -92,7 +92,7 @@ describeKubectl('ModelDeployments end to end (kubectl, embedded API, PostgreSQL)
     const rows = await allocations();
     expect(rows).toHaveLength(2 + 4 + 2);
     expect(rows.every((r) => r.state === 'bound')).toBe(true);
-    expect(runtime.scheduler.overBudget()).toEqual([]);
+    expect(runtime.state.overBudget()).toEqual([]);
     const get = await kubectl(kubeconfig, 'get', 'md');
     expect(get).toMatch(/qwen-vl-32b/);
   });

@@ -26,6 +26,9 @@ import { KubernetesModule, SCHEDULING_CONTROLLERS } from './kubernetes/kubernete
 import { type KubernetesRuntime } from './kubernetes/kubernetes-runtime';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { ScopeMetrics } from './metrics/scope-metrics';
+import { BudgetOverridesService } from './budget-overrides/budget-overrides.service';
+import { CLUSTER_STATE } from './cluster-state/cluster-state.token';
+import { ScopesService } from './scopes/scopes.service';
 
 export const CONTROL_PLANE_CONFIG = Symbol('CONTROL_PLANE_CONFIG');
 
@@ -95,7 +98,10 @@ export class ControlPlaneModule {
       },
       { provide: OPENAPI_DOCUMENT, useValue: openApiDocument(services.controllers) },
       { provide: APP_GUARD, useValue: new BearerAuthGuard(inventoryTokenAuthenticator(services.inventory.tokens)) },
+      { provide: CLUSTER_STATE, useValue: services.kubernetes?.state ?? null },
       ScopeMetrics,
+      BudgetOverridesService,
+      ScopesService,
     ];
     return {
       module: ControlPlaneModule,

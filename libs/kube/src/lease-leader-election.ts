@@ -121,6 +121,18 @@ export class LeaseLeaderElector {
     return this.observed?.holder;
   }
 
+  /**
+   * Whether some replica held the Lease at its last renewal as this process saw it, no longer
+   * ago than one lease duration: false means no replica leads (or none can be seen), which a
+   * readiness check should report rather than hide.
+   */
+  leaderAlive(): boolean {
+    if (this.leading) return true;
+    const observed = this.observed;
+    if (!observed?.holder) return false;
+    return this.now() - this.observedAt <= observed.leaseDurationMs;
+  }
+
   get identity(): string {
     return this.opts.identity;
   }

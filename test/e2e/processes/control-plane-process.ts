@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     connection: { kind: 'cluster', source: { kind: 'yaml', yaml: env.KUBECONFIG_YAML ?? '' } },
     identity: env.REPLICA_ID,
     leaderElection: JSON.parse(env.LEASE_JSON ?? '{}'),
-    inventoryRefreshMs: 30_000,
+    reconcileMs: 30_000,
   });
   say('ready');
   process.on(

@@ -10,6 +10,7 @@ import { type Actor, CurrentActor, auditActor } from '../auth/actor';
 import { Created, Endpoint, Input } from '../http/endpoint';
 import { type RouteInput } from '../http/route-spec';
 import { budgetOverrideRoutes as routes } from './budget-overrides.routes';
+import { BudgetOverridesService } from './budget-overrides.service';
 
 type BudgetOverrideView = BudgetOverrideRecord & { state: BudgetOverrideState };
 
@@ -19,7 +20,10 @@ function withState(override: BudgetOverrideRecord, now: Date): BudgetOverrideVie
 
 @Controller()
 export class BudgetOverridesController {
-  constructor(@Inject(Inventory) private readonly inventory: Inventory) {}
+  constructor(
+    @Inject(Inventory) private readonly inventory: Inventory,
+    @Inject(BudgetOverridesService) private readonly overrides: BudgetOverridesService,
+  ) {}
 
   @Endpoint(routes.list)
   async list(@Input() { query }: RouteInput<typeof routes.list>): Promise<Page<BudgetOverrideView>> {
@@ -38,15 +42,15 @@ export class BudgetOverridesController {
     @Input() { body }: RouteInput<typeof routes.create>,
     @CurrentActor() actor: Actor,
   ): Promise<Created<BudgetOverrideView>> {
-    const override = await this.inventory.budgetOverrides.create(
+    const override = await this.overrides.create(
       { ...body, startsAt: new Date(body.startsAt), endsAt: new Date(body.endsAt) },
-      { actor: auditActor(actor) },
+      auditActor(actor),
     );
     return new Created(`${routes.list.path}/${override.id}`, withState(override, new Date()));
   }
 
   @Endpoint(routes.cancel)
   async cancel(@Input() { params }: RouteInput<typeof routes.cancel>, @CurrentActor() actor: Actor): Promise<void> {
-    await this.inventory.budgetOverrides.cancel(params.id, { actor: auditActor(actor) });
+    await this.overrides.cancel(params.id, auditActor(actor));
   }
 }

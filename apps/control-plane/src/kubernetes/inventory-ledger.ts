@@ -1,19 +1,5 @@
-import {
-  ConflictError,
-  MAX_LIMIT,
-  priorityClassName,
-  toPriorityClass,
-  type Inventory,
-  type TenantRecord,
-} from '@switchyard/inventory';
-import type { ClusterInput, NodeInput, ScopeInput, TenantInput } from '@switchyard/placement';
-import type {
-  AllocationLedger,
-  AllocationRecord,
-  ClusterInventory,
-  CommitOutcome,
-} from '../scheduling/scheduling-ports';
-import type { GpuProductInfo } from '../scheduling/pod-request';
+import { ConflictError, priorityClassName, toPriorityClass, type Inventory } from '@switchyard/inventory';
+import type { AllocationLedger, AllocationRecord, CommitOutcome } from '../scheduling/scheduling-ports';
 
 /**
  * The allocation ledger over libs/inventory: a scheduling cycle's allocations go to the
@@ -105,72 +91,4 @@ export class InventoryAllocationLedger implements AllocationLedger {
       state: r.state,
     }));
   }
-}
-
-/**
- * The engine's picture of the cluster from PostgreSQL: scopes with the budget in force now
- * (overrides applied), nodes with GPUs (engine node id = Kubernetes node name), tenants with
- * quotas, plus GPU UUIDs and the product catalog.
- */
-export async function loadClusterInventory(
-  inventory: Inventory,
-  now: Date = new Date(),
-): Promise<ClusterInventory & { tenantIds: Map<string, string> }> {
-  const [summaries, snapshot, products, tenantItems] = await Promise.all([
-    inventory.scopes.summaries(now),
-    inventory.nodes.snapshot(),
-    inventory.gpuProducts.list(),
-    allTenants(inventory),
-  ]);
-  const scopes: ScopeInput[] = summaries.map((s) => ({
-    id: s.id,
-    kind: s.kind,
-    parentId: s.parentId,
-    capacityWatts: s.capacityWatts,
-    oversubscription: s.oversubscriptionRatio,
-    overrideWatts: s.activeOverride ? s.effectiveBudgetWatts : null,
-  }));
-  const nodes: NodeInput[] = snapshot.nodes.map((n) => ({
-    id: n.name,
-    scopeId: n.rackId,
-    cpuMilli: n.cpuMilli,
-    memoryMiB: n.memoryMiB,
-    idleWatts: n.idleWatts,
-    maxWatts: n.maxWatts,
-    ready: n.health !== 'unhealthy',
-    schedulable: n.schedulable,
-    gpuProduct: n.gpus[0]?.product ?? null,
-    gpus: n.gpus.map((g) => ({
-      memoryMiB: g.memoryMiB,
-      tdpWatts: g.tdpWatts,
-      minLimitWatts: g.minPowerLimitWatts,
-      maxLimitWatts: g.maxPowerLimitWatts,
-    })),
-  }));
-  const tenants: TenantInput[] = tenantItems.map((t) => ({
-    id: t.name,
-    gpuQuota: t.gpuQuota,
-    wattQuota: t.wattsQuota,
-  }));
-  const cluster: ClusterInput = { scopes, nodes, tenants };
-  const productMap = new Map<string, GpuProductInfo>(
-    products.map((p) => [p.name, { memoryMiB: p.memoryMiB, tdpWatts: p.tdpWatts }]),
-  );
-  return {
-    cluster,
-    gpuUuids: new Map(snapshot.nodes.map((n) => [n.name, n.gpus.map((g) => g.uuid)])),
-    products: productMap,
-    tenantIds: new Map(tenantItems.map((t) => [t.name, t.id])),
-  };
-}
-
-async function allTenants(inventory: Inventory): Promise<TenantRecord[]> {
-  const out: TenantRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await inventory.tenants.list({ limit: MAX_LIMIT, ...(cursor ? { cursor } : {}) });
-    out.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
 }

@@ -1,33 +1,38 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { buildModelDeploymentCrd, parseTopology } from '@switchyard/contracts';
 import type { Inventory } from '@switchyard/inventory';
 import {
   SwitchyardCluster,
   type KubeConfigSource,
   type KubeLogger,
   type EventRecorder,
-  type LeaseLeaderElector,
   type ModelDeploymentObject,
   type NodeObject,
   type PodObject,
   type ResourceInformer,
 } from '@switchyard/kube';
-import { startKubeSim, type KubeSim } from '@switchyard/kube-sim';
+import type { KubeSim } from '@switchyard/kube-sim';
 import type { Registry } from 'prom-client';
-import { parse, stringify } from 'yaml';
+import { ClusterState } from '../cluster-state/cluster-state';
 import { loadKubernetesConfig, type KubernetesConfig } from '../config/control-plane-config';
-import { isPodTerminal, SCHEDULER_NAME } from '../scheduling/pod-model';
+import { SCHEDULER_NAME } from '../scheduling/pod-model';
 import { PodScheduler, type PodSchedulerOptions } from '../scheduling/pod-scheduler';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
-import { InventoryAllocationLedger, loadClusterInventory } from './inventory-ledger';
+import { startEmbeddedKubernetes } from './embedded-kubernetes';
+import { InventoryAllocationLedger } from './inventory-ledger';
+import { InventoryRefresh } from './inventory-refresh';
 import { KubeSchedulingCluster } from './kube-scheduling-cluster';
+import { Leadership } from './leadership';
 import { ModelDeploymentController } from './model-deployment-controller';
-import { NodeInventorySync, nodeReady } from './node-inventory-sync';
+import { NodeHealth } from './node-health';
+import { NodeInventorySync } from './node-inventory-sync';
 import { NodeMetrics } from './node-metrics';
 import { SchedulingMetrics } from './scheduling-metrics';
+
+export { applyModelDeploymentCrd } from './embedded-kubernetes';
+
+/** How often the leader reconciles its cluster state with PostgreSQL, for writes made by other replicas. */
+export const DEFAULT_RECONCILE_MS = 2000;
 
 /** Where the Kubernetes API comes from. */
 export type KubernetesConnection =
@@ -56,8 +61,10 @@ export interface KubernetesRuntimeOptions {
     readonly retryPeriodMs?: number;
   };
   readonly scheduler?: Partial<PodSchedulerOptions>;
-  /** How often budgets, overrides, nodes and tenants are re-read from PostgreSQL. */
-  readonly inventoryRefreshMs?: number;
+  /** How often the leader reconciles budgets, overrides, tenants and the node inventory with PostgreSQL (default 2 s). */
+  readonly reconcileMs?: number;
+  /** The cluster state to feed (default a new one); the app's budget and scope services share it. */
+  readonly state?: ClusterState;
 }
 
 /**
@@ -78,32 +85,26 @@ export function kubernetesConnectionFor(
 }
 
 /**
- * Everything Kubernetes-facing in one process: the connection (or the embedded API), the
- * informers for pods, nodes and ModelDeployments, the scheduler and the controller (acting
- * only while this replica holds the Lease), inventory sync from Node objects, metrics and
- * the leadership readiness detail.
+ * Everything Kubernetes-facing in one process, wired: the connection (or the embedded API),
+ * the informers for pods, nodes and ModelDeployments, the cluster state they feed, the
+ * scheduler and the controller (acting only while this replica leads), node health, inventory
+ * refresh and the readiness detail. Each part lives in its own file; this one connects them.
  */
 export class KubernetesRuntime {
+  readonly state: ClusterState;
   readonly scheduler: PodScheduler;
   readonly controller: ModelDeploymentController;
   readonly metrics: SchedulingMetrics | null;
   readonly nodeSync: NodeInventorySync;
-  private readonly nodeMetrics: NodeMetrics | null;
+  private readonly nodeHealth: NodeHealth;
+  private readonly refresh: InventoryRefresh;
+  private readonly leadership: Leadership;
   private readonly events: EventRecorder;
-  private readonly ledger: InventoryAllocationLedger;
-  private readonly elector: LeaseLeaderElector;
   private readonly podInformer: ResourceInformer<PodObject>;
   private readonly nodeInformer: ResourceInformer<NodeObject>;
   private readonly mdInformer: ResourceInformer<ModelDeploymentObject>;
-  private refreshTimer: NodeJS.Timeout | null = null;
-  private refreshSoon: NodeJS.Timeout | null = null;
-  /** Set by halt() and close(): no refresh may be armed after them. */
-  private stopped = false;
-  private readonly nodeState = new Map<string, string>();
-  /** Nodes whose pods have been reported NotReady (until the node is Ready again). */
-  private readonly reportedNotReady = new Set<string>();
-  private leading = false;
-  private activation: Promise<void> = Promise.resolve();
+  /** Resolves once every informer has listed; nobody campaigns for leadership before. */
+  private synced: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: KubernetesRuntimeOptions,
@@ -112,8 +113,9 @@ export class KubernetesRuntime {
     readonly kubeconfigPath: string | null,
   ) {
     const log = options.logger;
+    this.state = options.state ?? new ClusterState({ logger: log });
     this.metrics = options.registry ? new SchedulingMetrics(options.registry) : null;
-    this.nodeMetrics = options.registry ? new NodeMetrics(options.registry) : null;
+    const nodeMetrics = options.registry ? new NodeMetrics(options.registry) : null;
     const informerOptions = { logger: log, ...(this.metrics ? { metrics: this.metrics } : {}) };
     this.podInformer = cluster.podInformer({
       ...informerOptions,
@@ -122,28 +124,51 @@ export class KubernetesRuntime {
     this.nodeInformer = cluster.nodeInformer(informerOptions);
     this.mdInformer = cluster.modelDeployments.informer(informerOptions);
     const identity = options.identity ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.ledger = new InventoryAllocationLedger(options.inventory);
-    const events = cluster.eventRecorder({
+    const ledger = new InventoryAllocationLedger(options.inventory);
+    this.events = cluster.eventRecorder({
       component: 'switchyard-scheduler',
       instance: identity,
       logger: log,
       onDropped: (reason) => this.metrics?.eventDropped(reason),
     });
-    this.events = events;
+    const leading = () => this.leadership.leading;
     this.nodeSync = new NodeInventorySync({
       inventory: options.inventory,
-      events,
+      events: this.events,
       logger: log,
-      onInventoryChanged: () => this.scheduleRefresh(),
+      onInventoryChanged: () => this.refresh.reloadSoon(),
       onBlockedChanged: (name) => {
         const node = this.nodeInformer.get(name);
-        if (node) this.applyNodeCondition(node, true);
+        if (node) this.nodeHealth.apply(node, true);
       },
-      onSynced: (result) => this.nodeMetrics?.nodeSynced(result),
+      onSynced: (result) => nodeMetrics?.nodeSynced(result),
+    });
+    this.nodeHealth = new NodeHealth({
+      state: this.state,
+      nodeSync: this.nodeSync,
+      inventory: options.inventory,
+      events: this.events,
+      nodes: this.nodeInformer,
+      pods: this.podInformer,
+      logger: log,
+      metrics: nodeMetrics,
+      leading,
+    });
+    this.refresh = new InventoryRefresh({
+      inventory: options.inventory,
+      state: this.state,
+      ledger,
+      nodeSync: this.nodeSync,
+      nodes: this.nodeInformer,
+      nodeHealth: this.nodeHealth,
+      logger: log,
+      leading,
+      reconcileMs: options.reconcileMs ?? DEFAULT_RECONCILE_MS,
     });
     this.scheduler = new PodScheduler({
-      ledger: this.ledger,
-      cluster: new KubeSchedulingCluster(cluster, events, log),
+      state: this.state,
+      ledger,
+      cluster: new KubeSchedulingCluster(cluster, this.events, log),
       logger: log,
       ...(this.metrics ? { metrics: this.metrics } : {}),
       options: options.scheduler ?? {},
@@ -153,59 +178,47 @@ export class KubernetesRuntime {
       deployments: this.mdInformer,
       pods: this.podInformer,
       scheduler: this.scheduler,
+      budgetPressure: (node) => this.state.budgetPressure(node),
       inventory: options.inventory,
       logger: log,
-      onDeploymentId: (key, id) => this.ledger.rememberDeployment(key, id),
-      nodeProblem: (name) => this.nodeProblem(name),
+      onDeploymentId: (key, id) => ledger.rememberDeployment(key, id),
+      nodeProblem: (name) => this.nodeHealth.problem(name),
     });
     this.podInformer.addHandlers({
       onAdd: (pod) => this.scheduler.podChanged(pod),
       onUpdate: (pod, previous) => {
         this.scheduler.podChanged(pod);
-        // Bound to a node already reported NotReady (decided just before it went): report this pod too.
-        const node = pod.spec.nodeName;
-        if (node && !previous.spec.nodeName && this.leading && this.reportedNotReady.has(node))
-          this.reportPods(node, 'NodeNotReady', notReadyMessage(node), [pod]);
+        if (!previous.spec.nodeName) this.nodeHealth.podBound(pod);
       },
       onDelete: (pod) => this.scheduler.podDeleted(pod),
     });
     this.nodeInformer.addHandlers({
       onAdd: (n) => this.nodeChanged(n),
       onUpdate: (n) => this.nodeChanged(n),
-      onDelete: (n) => this.nodeRemoved(n),
+      onDelete: (n) => {
+        this.nodeHealth.removed(n);
+        this.nodeSync.nodeDeleted(n, this.leadership.leading);
+      },
     });
-    this.elector = cluster.leaderElector({
+    this.leadership = new Leadership({
+      cluster,
+      identity,
       namespace: options.leaseNamespace ?? 'default',
       leaseName: options.leaseName ?? 'switchyard-scheduler',
-      identity,
       logger: log,
-      ...(options.leaderElection ?? {}),
-      callbacks: {
-        onStartedLeading: () => this.startLeading(),
-        onStoppedLeading: () => this.stopLeading(),
-      },
+      metrics: this.metrics,
+      timings: options.leaderElection ?? {},
+      activate: () => this.activate(),
+      deactivate: () => this.deactivate(),
     });
   }
 
   static async start(options: KubernetesRuntimeOptions): Promise<KubernetesRuntime> {
-    let sim: KubeSim | null = null;
-    let kubeconfigPath: string | null = null;
-    let cluster: SwitchyardCluster;
+    let runtime: KubernetesRuntime;
     if (options.connection.kind === 'embedded') {
-      const c = options.connection;
-      sim = await startKubeSim({
-        port: c.port ?? 0,
-        topology: parseTopology(readFileSync(c.topologyFile, 'utf8')),
-        kubeletDelayMs: c.kubeletDelayMs ?? 500,
-        tls: false,
-      });
-      mkdirSync(c.dataDir, { recursive: true });
-      kubeconfigPath = join(c.dataDir, 'kubeconfig');
-      await sim.writeKubeconfig(kubeconfigPath);
-      cluster = SwitchyardCluster.connect({ kind: 'yaml', yaml: allowPlainHttp(sim.kubeconfig()) });
-      await applyModelDeploymentCrd(cluster);
-    } else cluster = SwitchyardCluster.connect(options.connection.source);
-    const runtime = new KubernetesRuntime(options, cluster, sim, kubeconfigPath);
+      const embedded = await startEmbeddedKubernetes(options.connection);
+      runtime = new KubernetesRuntime(options, embedded.cluster, embedded.sim, embedded.kubeconfigPath);
+    } else runtime = new KubernetesRuntime(options, SwitchyardCluster.connect(options.connection.source), null, null);
     try {
       await runtime.begin();
     } catch (error) {
@@ -215,177 +228,50 @@ export class KubernetesRuntime {
     return runtime;
   }
 
-  private async begin(): Promise<void> {
-    await this.refreshInventory();
-    await Promise.all([this.nodeInformer.start(), this.podInformer.start(), this.mdInformer.start()]);
-    this.scheduler.start();
-    this.elector.start();
-    this.refreshTimer = setInterval(
-      () =>
-        void this.refreshInventory().catch((e) =>
-          this.options.logger.warn({ err: String(e) }, 'inventory refresh failed'),
-        ),
-      this.options.inventoryRefreshMs ?? 15_000,
-    );
-    this.refreshTimer.unref();
-  }
-
   /**
-   * Re-read nodes, budgets (overrides in force now) and tenants; the scheduler retries waiting
-   * pods. The leader then writes Node objects that disagree with the inventory (and removes
-   * deleted ones that no allocation holds any more).
+   * Load the inventory, then start the informers, the scheduling loop and, once every informer
+   * has listed, the campaign for leadership. Start-up does not wait for the informers: a
+   * cluster without the ModelDeployment CRD still serves /healthz, and /readyz says why it is
+   * not ready.
    */
-  async refreshInventory(): Promise<void> {
-    const [loaded] = await Promise.all([loadClusterInventory(this.options.inventory), this.nodeSync.reload()]);
-    this.ledger.setReferences({ tenants: loaded.tenantIds });
-    this.scheduler.setInventory(loaded);
-    const nodes = this.nodeInformer.hasSynced ? this.nodeInformer.list() : [];
-    for (const node of nodes) {
-      this.nodeSync.nodeSeen(node, this.leading);
-      this.applyNodeCondition(node, true);
-    }
-    if (this.leading) this.nodeSync.retryRemovals();
+  private async begin(): Promise<void> {
+    await this.refresh.reload();
+    this.synced = Promise.all([this.nodeInformer.start(), this.podInformer.start(), this.mdInformer.start()]).then(
+      () => undefined,
+    );
+    this.scheduler.start();
+    this.synced.then(
+      () => this.leadership.start(),
+      () => undefined, // stopped before it synced (shutdown)
+    );
   }
 
-  /** A refresh shortly after a burst of inventory writes (one for the burst). */
-  private scheduleRefresh(): void {
-    if (this.refreshSoon || this.stopped) return;
-    this.refreshSoon = setTimeout(() => {
-      this.refreshSoon = null;
-      void this.refreshInventory().catch((e) =>
-        this.options.logger.warn({ err: String(e) }, 'inventory refresh failed'),
-      );
-    }, 200);
-    this.refreshSoon.unref();
+  /** A new leader: a current inventory, the placements rebuilt from PostgreSQL, then the controller and reconciliation. */
+  private async activate(): Promise<void> {
+    await this.synced;
+    await this.refresh.reload();
+    await this.scheduler.activate();
+    // The load ran before the engine existed: give it what the Node objects say now.
+    this.nodeHealth.reapplyAll();
+    if (!this.leadership.leading) return;
+    this.controller.start();
+    this.refresh.startReconciling();
   }
 
-  private startLeading(): void {
-    this.leading = true;
-    this.metrics?.setLeader(true);
-    this.options.logger.info({ identity: this.elector.identity }, 'became leader: rebuilding and scheduling');
-    this.activation = this.activation
-      .then(async () => {
-        await this.refreshInventory();
-        await this.scheduler.activate();
-        // The refresh ran before the engine existed: give it what the Node objects say now.
-        if (this.nodeInformer.hasSynced)
-          for (const node of this.nodeInformer.list()) this.applyNodeCondition(node, true);
-        if (this.leading) this.controller.start();
-        else this.scheduler.deactivate();
-      })
-      .catch((error) => {
-        this.options.logger.error(
-          { err: String((error as Error)?.stack ?? error) },
-          'could not take over; stepping down',
-        );
-        void this.elector.stop({ release: true });
-      });
-  }
-
-  private stopLeading(): void {
-    this.leading = false;
-    this.metrics?.setLeader(false);
+  private deactivate(): void {
+    this.refresh.stopReconciling();
     this.scheduler.deactivate();
     void this.controller.stop();
-    this.options.logger.warn({ identity: this.elector.identity }, 'lost leadership: stopped scheduling');
   }
 
   private nodeChanged(node: NodeObject): void {
-    this.nodeSync.nodeSeen(node, this.leading);
-    this.applyNodeCondition(node);
+    this.nodeSync.nodeSeen(node, this.leadership.leading);
+    this.nodeHealth.apply(node);
   }
 
-  /** A Node object was deleted: nothing more goes there; its pods are reported; see NodeInventorySync.nodeDeleted. */
-  private nodeRemoved(node: NodeObject): void {
-    const name = node.metadata.name;
-    this.nodeState.delete(name);
-    this.reportedNotReady.delete(name);
-    this.scheduler.setNodeCondition(name, { ready: false, schedulable: false });
-    this.nodeSync.nodeDeleted(node, this.leading);
-    if (this.leading)
-      this.reportPods(
-        name,
-        'NodeDeleted',
-        `node ${name} was deleted: no new pods go there; this pod keeps its GPUs and power budget until it is deleted (Kubernetes' pod garbage collector removes pods of deleted nodes)`,
-      );
-    this.updateNotReadyGauge();
-  }
-
-  /** Why a node cannot run pods now (NotReady, deleted), for the ModelDeployment status; undefined when it can. */
-  private nodeProblem(name: string): string | undefined {
-    const node = this.nodeInformer.get(name);
-    if (!node) return this.nodeInformer.hasSynced ? `node ${name} was deleted` : undefined;
-    return nodeReady(node) ? undefined : `node ${name} is NotReady`;
-  }
-
-  /**
-   * Node readiness and cordon (and whether its Node object could be synced) into the engine
-   * and, when they change, into PostgreSQL. When a node goes NotReady, each of its pods gets a
-   * Warning Event saying what happens to it, and the leader counts them.
-   */
-  private applyNodeCondition(node: NodeObject, force = false): void {
-    const name = node.metadata.name;
-    const ready = nodeReady(node);
-    const schedulable = !node.spec?.unschedulable && !this.nodeSync.isBlocked(name);
-    const state = `${ready}/${schedulable}`;
-    const previous = this.nodeState.get(name);
-    // Heartbeats change nothing; only a change of readiness or cordon reaches the engine.
-    if (previous === state && !force) return;
-    this.scheduler.setNodeCondition(name, { ready, schedulable });
-    if (ready) this.reportedNotReady.delete(name);
-    else if (this.leading && !this.reportedNotReady.has(name)) {
-      this.reportedNotReady.add(name);
-      this.reportPods(name, 'NodeNotReady', notReadyMessage(name));
-    }
-    if (previous === state) return;
-    this.nodeState.set(name, state);
-    this.updateNotReadyGauge();
-    if (previous === undefined && ready && schedulable) return; // first sight of a healthy node: nothing to record
-    if (!this.nodeSync.knows(name)) return; // not in the inventory (yet): nothing to update
-    void this.options.inventory.nodes
-      .updateStatus(name, {
-        schedulable: !node.spec?.unschedulable,
-        health: ready ? 'healthy' : 'unhealthy',
-        lastSeenAt: new Date(),
-      })
-      .catch((error: unknown) =>
-        this.options.logger.warn({ node: name, err: String(error) }, 'could not record the node status'),
-      );
-  }
-
-  /** A Warning Event on each live pod bound to `nodeName`, and the metric. */
-  private reportPods(
-    nodeName: string,
-    reason: 'NodeNotReady' | 'NodeDeleted',
-    message: string,
-    pods: PodObject[] = this.podInformer.list(),
-  ): void {
-    const affected = pods.filter((p) => p.spec.nodeName === nodeName && !isPodTerminal(p));
-    for (const pod of affected)
-      this.events.emit(
-        {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          namespace: pod.metadata.namespace ?? 'default',
-          name: pod.metadata.name,
-          ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
-        },
-        'Warning',
-        reason,
-        message,
-      );
-    this.nodeMetrics?.podsAffected(reason, affected.length);
-    if (affected.length > 0)
-      this.options.logger.warn(
-        { node: nodeName, reason, pods: affected.map((p) => `${p.metadata.namespace}/${p.metadata.name}`) },
-        message,
-      );
-  }
-
-  private updateNotReadyGauge(): void {
-    let count = 0;
-    for (const state of this.nodeState.values()) if (state.startsWith('false/')) count += 1;
-    this.nodeMetrics?.setNotReady(count);
+  /** A full inventory load now (tests, and callers that just wrote nodes or a topology). */
+  refreshInventory(): Promise<void> {
+    return this.refresh.reload();
   }
 
   /** ModelDeployments as the informer holds them (every replica, leader or not). */
@@ -402,25 +288,43 @@ export class KubernetesRuntime {
   }
 
   get isLeader(): boolean {
-    return this.elector.isLeader();
+    return this.leadership.isLeader;
   }
 
   get identity(): string {
-    return this.elector.identity;
+    return this.leadership.identity;
   }
 
   get leader(): string | undefined {
-    return this.elector.currentLeader();
+    return this.leadership.leader;
   }
 
-  /** For /readyz: every replica serves reads, so this is ok once the informers have synced; the detail says who leads. */
+  /**
+   * For /readyz: every replica serves reads once its informers have listed and its inventory
+   * loaded, as long as some replica leads. Not ready, with the reason, when it can neither
+   * lead nor follow: an informer that cannot list (the CRD not installed?), an inventory that
+   * cannot be loaded, or no leader for longer than a lease.
+   */
   readinessCheck(): { name: string; check(): Promise<{ ok: boolean; detail?: string }> } {
     return {
       name: 'kubernetes',
       check: async () => {
-        const synced = this.podInformer.hasSynced && this.nodeInformer.hasSynced && this.mdInformer.hasSynced;
+        const informers: [string, { hasSynced: boolean }][] = [
+          ['pods', this.podInformer],
+          ['nodes', this.nodeInformer],
+          ['modeldeployments (is the CRD installed?)', this.mdInformer],
+        ];
+        const waiting = informers.filter(([, informer]) => !informer.hasSynced).map(([name]) => name);
         const role = this.isLeader ? `leader (${this.identity})` : `follower (leader: ${this.leader ?? 'none'})`;
-        return { ok: synced, detail: `${synced ? 'informers synced' : 'informers syncing'}; ${role}` };
+        const problems = [
+          ...(waiting.length > 0 ? [`informers not synced: ${waiting.join(', ')}`] : []),
+          ...(this.refresh.problem ? [this.refresh.problem] : []),
+          ...(waiting.length === 0 && !this.leadership.leaderAlive() ? ['no leader holds the Lease'] : []),
+        ];
+        return {
+          ok: problems.length === 0,
+          detail: `${problems.length === 0 ? 'informers synced' : problems.join('; ')}; ${role}`,
+        };
       },
     };
   }
@@ -430,14 +334,12 @@ export class KubernetesRuntime {
    * must expire), nothing flushed to the database, nothing more sent to the API.
    */
   async halt(): Promise<void> {
-    this.stopped = true;
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
-    if (this.refreshSoon) clearTimeout(this.refreshSoon);
-    this.leading = false;
+    this.refresh.stop();
+    this.state.close();
     this.scheduler.halt();
     this.events.close(); // queued events are dropped, none sent after the "kill"
     await Promise.all([
-      this.elector.stop({ release: false }),
+      this.leadership.stop(false),
       this.controller.stop(),
       this.podInformer.stop(),
       this.nodeInformer.stop(),
@@ -447,10 +349,9 @@ export class KubernetesRuntime {
 
   /** Graceful stop: release the Lease (a follower takes over at once), stop loops, close the embedded API. */
   async close(options: { releaseLease?: boolean } = {}): Promise<void> {
-    this.stopped = true;
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
-    if (this.refreshSoon) clearTimeout(this.refreshSoon);
-    await this.elector.stop({ release: options.releaseLease !== false }).catch(() => undefined);
+    this.refresh.stop();
+    this.state.close();
+    await this.leadership.stop(options.releaseLease !== false);
     await this.controller.stop();
     await this.scheduler.stop();
     // After the last scheduling step: what is still queued is dropped, nothing is sent after shutdown.
@@ -461,43 +362,6 @@ export class KubernetesRuntime {
     await this.nodeSync.idle();
     await this.sim?.close();
   }
-}
-
-function notReadyMessage(nodeName: string): string {
-  return `node ${nodeName} is NotReady: no new pods go there; this pod keeps its GPUs and power budget (its allocation) until it is deleted or the node is Ready again`;
-}
-
-/** Create the ModelDeployment CRD (generated from the contract) unless it exists; for the embedded API. */
-export async function applyModelDeploymentCrd(cluster: SwitchyardCluster): Promise<void> {
-  try {
-    await cluster.connection.request({
-      method: 'POST',
-      path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-      body: buildModelDeploymentCrd(),
-    });
-  } catch (error) {
-    if ((error as { status?: number }).status !== 409) throw error;
-  }
-  // The API serves the new resource once it is established; wait for its discovery entry.
-  for (let i = 0; i < 50; i += 1) {
-    try {
-      await cluster.modelDeployments.list();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-/**
- * client-node 1.4.0 refuses an `http://` server unless the cluster entry says
- * `insecure-skip-tls-verify: true` (test/kube/SIM-GAPS.md #1); kubectl does not need it.
- */
-function allowPlainHttp(kubeconfig: string): string {
-  const doc = parse(kubeconfig) as { clusters?: { cluster: Record<string, unknown> }[] };
-  for (const c of doc.clusters ?? [])
-    if (String(c.cluster.server).startsWith('http:')) c.cluster['insecure-skip-tls-verify'] = true;
-  return stringify(doc);
 }
 
 export interface ControlPlaneKubernetesOptions {

@@ -1,7 +1,5 @@
 import {
-  PlacementEngine,
   PlacementInputError,
-  planPreemption,
   type Explanation,
   type PodPlacement,
   type PodRequest,
@@ -17,8 +15,8 @@ import {
   SCHEDULER_NAME,
   type PodView,
 } from './pod-model';
-import { translatePod, type PodRequestCatalog, type PodSchedulingRequest } from './pod-request';
-import { inventoryFingerprint } from './inventory-fingerprint';
+import { translatePod, type PodSchedulingRequest } from './pod-request';
+import type { ClusterState } from '../cluster-state/cluster-state';
 import { INVALID_REQUEST, mainReason, NO_NODES, NOMINATED, UnschedulableTally } from './unschedulable-tally';
 import {
   DEFAULT_QUEUE_OPTIONS,
@@ -29,7 +27,6 @@ import {
 import type {
   AllocationLedger,
   AllocationRecord,
-  ClusterInventory,
   CommitOutcome,
   SchedulingCluster,
   SchedulingLogger,
@@ -51,6 +48,8 @@ export const DEFAULT_SCHEDULER_OPTIONS: PodSchedulerOptions = {
 };
 
 export interface PodSchedulerDeps {
+  /** The one owner of the engine: every placement, release and adoption goes through it. */
+  readonly state: ClusterState;
   readonly ledger: AllocationLedger;
   readonly cluster: SchedulingCluster;
   readonly logger: SchedulingLogger;
@@ -98,16 +97,7 @@ export class PodScheduler {
   private readonly now: () => number;
   private readonly queue: SchedulingQueue<SchedulingUnit>;
   private readonly gangs: GangAssembly;
-  private engine: PlacementEngine | null = null;
-  /** inventoryFingerprint() of the inventory the engine was built from. */
-  private engineFingerprint = '';
-  /** Engines built so far (activations and inventory changes), for tests and diagnostics. */
-  private engineBuilds = 0;
-  /** Whether each node was last reported ready and schedulable, so only a node coming up retries. */
-  private readonly nodeUp = new Map<string, boolean>();
-  private inventory: ClusterInventory | null = null;
-  private catalog: PodRequestCatalog = { products: new Map(), maxGpusPerNode: 0 };
-  private knownTenants: ReadonlySet<string> | null = null;
+  private readonly state: ClusterState;
   /** Every pod with our scheduler name the informer has shown us, by `namespace/name`. */
   private readonly pods = new Map<string, PodView>();
   private readonly placed = new Map<string, PlacedPodState>();
@@ -166,6 +156,9 @@ export class PodScheduler {
   constructor(private readonly deps: PodSchedulerDeps) {
     this.options = { ...DEFAULT_SCHEDULER_OPTIONS, ...(deps.options ?? {}) };
     this.now = deps.now ?? (() => Date.now());
+    this.state = deps.state;
+    // More room (a budget raised, an override ended, a node up, a quota raised, a reload): retry waiting pods.
+    this.state.onChange(() => this.retryAll());
     this.queue = new SchedulingQueue(this.options.queue);
     this.gangs = new GangAssembly((key) => this.boundMembers(key));
     this.unschedulablePods = new UnschedulableTally((reason, pods) => deps.metrics?.unschedulablePods?.(reason, pods));
@@ -200,45 +193,6 @@ export class PodScheduler {
     this.forgetPod(key, pod);
   }
 
-  /**
-   * The inventory as loaded (every refresh): when nodes, budgets, tenants or products changed,
-   * rebuild the engine around what is placed and retry waiting pods; otherwise keep both.
-   */
-  setInventory(inventory: ClusterInventory): void {
-    this.inventory = inventory; // always: GPU UUIDs are read from it at each decision
-    let maxGpus = 0;
-    for (const n of inventory.cluster.nodes) maxGpus = Math.max(maxGpus, n.gpus.length);
-    this.catalog = { products: inventory.products, maxGpusPerNode: maxGpus };
-    this.knownTenants = inventory.cluster.tenants ? new Set(inventory.cluster.tenants.map((t) => t.id)) : null;
-    if (!this.active) return; // a follower builds nothing; activate() fingerprints what it builds
-    const fingerprint = inventoryFingerprint(inventory);
-    if (this.engine && fingerprint === this.engineFingerprint) return;
-    this.engineFingerprint = fingerprint;
-    const nodeIds = new Set(inventory.cluster.nodes.map((n) => n.id));
-    const placements = this.engine
-      ? this.engine.snapshot().filter((p) => p.pods.every((pod) => nodeIds.has(pod.nodeId)))
-      : [];
-    this.engine = new PlacementEngine(inventory.cluster, { placements });
-    this.engineBuilds += 1;
-    this.retryAll();
-  }
-
-  /** Readiness or cordon changed for a node: stop (or resume) placing there. */
-  setNodeCondition(nodeName: string, condition: { ready: boolean; schedulable: boolean }): void {
-    if (!this.engine) return;
-    try {
-      this.engine.setNodeCondition(nodeName, condition);
-    } catch (error) {
-      if (!(error instanceof PlacementInputError)) throw error;
-      return; // not in the inventory yet; the next inventory load brings it
-    }
-    const up = condition.ready && condition.schedulable;
-    const wasUp = this.nodeUp.get(nodeName);
-    this.nodeUp.set(nodeName, up);
-    // The runtime repeats every node's condition after each inventory load: only a change can help.
-    if (up && wasUp !== true) this.retryAll();
-  }
-
   // ------------------------------------------------------------------ leadership
 
   /**
@@ -247,17 +201,13 @@ export class PodScheduler {
    * pod is still pending: the bind never happened) are released, nothing is allocated twice.
    */
   async activate(): Promise<{ adopted: number; released: number; pending: number }> {
-    if (!this.inventory) throw new Error('inventory not loaded');
     this.active = false;
     this.epoch += 1;
     // A cycle of the previous term may still be committing: rebuild only after it is done.
     await this.cycle?.catch(() => undefined);
     await this.settleBinding();
     this.forgetTerm();
-    const engine = new PlacementEngine(this.inventory.cluster, {});
-    this.engine = engine;
-    this.engineBuilds += 1;
-    this.engineFingerprint = inventoryFingerprint(this.inventory);
+    this.state.activate();
     const records = await this.deps.ledger.list();
     const byUid = new Map<string, PodView>();
     for (const pod of this.pods.values()) if (pod.metadata?.uid) byUid.set(pod.metadata.uid, pod);
@@ -305,7 +255,7 @@ export class PodScheduler {
   deactivate(): void {
     this.active = false;
     this.epoch += 1;
-    this.engine = null;
+    this.state.deactivate();
     this.unschedulablePods.clear(); // the leader reports waiting pods; a follower none
     this.forgetTerm();
   }
@@ -417,8 +367,7 @@ export class PodScheduler {
    * one's. `pipelined`: return without waiting for them (the loop), else wait (runOnce).
    */
   private async step(pipelined: boolean): Promise<number> {
-    const engine = this.engine;
-    if (!this.active || !engine) return 0;
+    if (!this.active || !this.state.active) return 0;
     const epoch = this.epoch;
     // Releases first: the database must free GPUs before it is asked to give them again.
     await this.flushLedger();
@@ -430,7 +379,7 @@ export class PodScheduler {
     }
     const decided: { unit: QueuedUnit<SchedulingUnit>; records: AllocationRecord[] }[] = [];
     for (const unit of units) {
-      const records = this.decide(engine, unit);
+      const records = this.decide(unit);
       if (records) decided.push({ unit, records });
     }
     if (decided.length === 0) {
@@ -513,7 +462,7 @@ export class PodScheduler {
   }
 
   /** Decide one unit in the engine (reserving in memory); null when it does not fit now. */
-  private decide(engine: PlacementEngine, unit: QueuedUnit<SchedulingUnit>): AllocationRecord[] | null {
+  private decide(unit: QueuedUnit<SchedulingUnit>): AllocationRecord[] | null {
     const pods = unit.item.pods.filter((p) => this.isStillPending(p));
     if (pods.length !== unit.item.pods.length) {
       this.queue.remove(unit.key);
@@ -527,7 +476,7 @@ export class PodScheduler {
       deployment: first.deploymentKey,
       spread: first.spread,
       // A tenant without a record has no quota; the engine only knows tenants that have one.
-      tenant: first.tenant !== null && this.knownTenants?.has(first.tenant) === false ? null : first.tenant,
+      tenant: first.tenant !== null && !this.state.knowsTenant(first.tenant) ? null : first.tenant,
       priority: unit.item.priorityValue,
       topology: first.gang && first.gang.scope !== 'site' ? first.gang.scope : null,
       pods: pods.map(toPodRequest),
@@ -535,7 +484,7 @@ export class PodScheduler {
     let result;
     const started = performance.now();
     try {
-      result = engine.place(replica);
+      result = this.state.place(replica);
     } catch (error) {
       if (!(error instanceof PlacementInputError)) throw error;
       this.deps.metrics?.decisionLatency?.((performance.now() - started) / 1000);
@@ -543,7 +492,7 @@ export class PodScheduler {
       return null;
     }
     if (!result.placed) {
-      this.planPreemptionFor(engine, unit.key, replica);
+      this.planPreemptionFor(unit.key, replica);
       this.deps.metrics?.decisionLatency?.((performance.now() - started) / 1000);
       const e = result.explanation;
       this.unschedulable(unit, pods, {
@@ -558,7 +507,7 @@ export class PodScheduler {
     const reservedFor =
       this.nominated.size > 0 ? this.reservedBy(unit.key, unit.item.priorityValue, result.pods) : undefined;
     if (reservedFor !== undefined) {
-      engine.release(result.replicaId);
+      this.state.release(result.replicaId);
       this.heldBack = true;
       const nodes = [...new Set(result.pods.map((p) => p.nodeId))].join(', ');
       this.unschedulable(unit, pods, {
@@ -574,7 +523,7 @@ export class PodScheduler {
     const { pods: _omit, ...unitRequest } = replica;
     for (const placement of result.pods) {
       const req = pods.find((p) => p.key === placement.podId) as PodSchedulingRequest;
-      const uuids = this.inventory?.gpuUuids.get(placement.nodeId) ?? [];
+      const uuids = this.state.gpuUuids(placement.nodeId);
       const record: AllocationRecord = {
         podUid: req.uid,
         podNamespace: req.namespace,
@@ -608,7 +557,7 @@ export class PodScheduler {
    * when the unit's placement fails, which the queue's per-unit backoff (1 s doubling to 10 s)
    * bounds, and not again while nothing changed since the last plan that found no victims.
    */
-  private planPreemptionFor(engine: PlacementEngine, unitKey: string, replica: ReplicaRequest): void {
+  private planPreemptionFor(unitKey: string, replica: ReplicaRequest): void {
     const waiting = this.nominated.get(unitKey);
     if (waiting && [...waiting.victims].some(([k, uid]) => this.placed.get(k)?.record.podUid === uid)) return;
     this.clearNomination(unitKey);
@@ -617,7 +566,7 @@ export class PodScheduler {
     this.noPlanAt.delete(unitKey);
     let plan;
     try {
-      plan = planPreemption(engine, replica);
+      plan = this.state.planPreemption(replica);
     } catch (error) {
       if (error instanceof PlacementInputError) return;
       throw error;
@@ -882,7 +831,7 @@ export class PodScheduler {
   private enqueuePod(pod: PodView): void {
     const key = podKey(pod);
     if (this.placed.has(key)) return; // bound in flight; the informer is ahead of the bind result
-    const result = translatePod(pod, this.catalog);
+    const result = translatePod(pod, this.state.catalog);
     if (!result.ok) {
       this.dequeuePod(key);
       this.explain(
@@ -1002,14 +951,13 @@ export class PodScheduler {
       this.pendingReleases.add(state.record.podUid);
       this.pendingBound.delete(state.record.podUid);
     }
-    const engine = this.engine;
-    if (!engine || engine.replicaOfPod(key) === undefined) return;
-    const replicaId = engine.replicaOfPod(key) as string;
-    engine.release(replicaId);
+    const replicaId = this.state.replicaOfPod(key);
+    if (replicaId === undefined) return;
+    this.state.release(replicaId);
     // The rest of a gang stays placed: re-adopt its other members one by one.
     for (const otherKey of [...(this.replicaMembers.get(replicaId) ?? [])]) {
       const other = this.placed.get(otherKey) as PlacedPodState;
-      engine.adopt({
+      this.state.adopt({
         replica: { ...other.unitRequest, id: otherKey, topology: null, pods: [other.request] },
         pods: [other.placement],
       });
@@ -1031,10 +979,9 @@ export class PodScheduler {
 
   /** Record an allocation loaded from the database for a pod bound where it says. */
   private adoptRecord(pod: PodView, record: AllocationRecord): boolean {
-    const engine = this.engine;
-    if (!engine) return false;
+    if (!this.state.active) return false;
     const key = podKey(pod);
-    const result = translatePod(pod, this.catalog);
+    const result = translatePod(pod, this.state.catalog);
     const request: PodRequest = result.ok
       ? toPodRequest(result.request)
       : {
@@ -1057,11 +1004,11 @@ export class PodScheduler {
     const unitRequest = {
       id: key,
       deployment: result.ok ? result.request.deploymentKey : null,
-      tenant: tenant !== null && this.knownTenants?.has(tenant) === false ? null : tenant,
+      tenant: tenant !== null && !this.state.knowsTenant(tenant) ? null : tenant,
       priority: result.ok ? result.request.priorityValue : 0,
     };
     try {
-      engine.adopt({ replica: { ...unitRequest, pods: [request] }, pods: [placement] });
+      this.state.adopt({ replica: { ...unitRequest, pods: [request] }, pods: [placement] });
     } catch (error) {
       this.deps.logger.warn({ pod: key, err: String((error as Error)?.message ?? error) }, 'cannot adopt allocation');
       return false;
@@ -1089,9 +1036,9 @@ export class PodScheduler {
     const nodeName = pod.spec?.nodeName;
     const uid = pod.metadata?.uid;
     if (!nodeName || !uid) return null;
-    const result = translatePod(pod, this.catalog);
+    const result = translatePod(pod, this.state.catalog);
     const gpusRaw = pod.metadata?.annotations?.[ANNOTATION.gpus] ?? '';
-    const uuids = this.inventory?.gpuUuids.get(nodeName) ?? [];
+    const uuids = this.state.gpuUuids(nodeName);
     const indices = gpusRaw
       .split(',')
       .map((part) => Number(part.split('=')[0]))
@@ -1133,19 +1080,6 @@ export class PodScheduler {
     return this.placed.get(`${namespace}/${name}`)?.record;
   }
 
-  /** How tight the tightest budget above a node is, 0..1 (for scale-down choices). */
-  budgetPressure(nodeName: string): number {
-    const engine = this.engine;
-    if (!engine) return 0;
-    try {
-      const n = engine.nodeNumber(nodeName);
-      const view = engine.powerView(n, 0);
-      return view.budgetWatts > 0 ? 1 - view.headroomWatts / view.budgetWatts : 0;
-    } catch {
-      return 0;
-    }
-  }
-
   stats(): {
     active: boolean;
     queued: number;
@@ -1159,15 +1093,11 @@ export class PodScheduler {
       queued: this.queue.size,
       placed: this.placed.size,
       explanations: this.explanations.size,
-      nodes: this.engine?.nodeCount ?? 0,
-      engineBuilds: this.engineBuilds,
+      nodes: this.state.stats().nodes,
+      engineBuilds: this.state.stats().engineBuilds,
     };
   }
 
-  /** For invariant checks in tests: every scope and node now over budget. */
-  overBudget() {
-    return this.engine?.overBudget() ?? [];
-  }
 }
 
 function toPodRequest(p: PodSchedulingRequest): PodRequest {

@@ -5,6 +5,7 @@ import { CoalescedRead, MutationClock } from '../http/coalesced-read';
 import { Endpoint, Input } from '../http/endpoint';
 import { type RouteInput } from '../http/route-spec';
 import { scopeRoutes as routes } from './scopes.routes';
+import { ScopesService } from './scopes.service';
 
 @Controller()
 export class ScopesController {
@@ -17,6 +18,7 @@ export class ScopesController {
   constructor(
     @Inject(Inventory) private readonly inventory: Inventory,
     @Inject(MutationClock) clock: MutationClock,
+    @Inject(ScopesService) private readonly scopes: ScopesService,
   ) {
     this.sharedTree = new CoalescedRead(async () => JSON.stringify({ items: await inventory.scopes.tree() }), clock);
   }
@@ -39,7 +41,7 @@ export class ScopesController {
     @Input() { params, body }: RouteInput<typeof routes.update>,
     @CurrentActor() actor: Actor,
   ): Promise<ScopeSummary & { children: ScopeSummary[] }> {
-    await this.inventory.scopes.update(params.id, body, { actor: auditActor(actor) });
+    await this.scopes.update(params.id, body, auditActor(actor));
     return this.inventory.scopes.get(params.id);
   }
 }
