@@ -240,3 +240,31 @@ describe('LeaseLeaderElector', () => {
     expect(() => fx.cluster.leaderElector({ namespace: NS, leaseName: 'x', identity: '' })).toThrow(/identity/);
   });
 });
+
+describe('leaderAlive (for readiness)', () => {
+  it('is true while the holder renews and false once its lease ran out as this replica saw it', async () => {
+    const a = candidate(fx.cluster, 'alive', 'alive-a');
+    a.elector.start();
+    await eventually(() => a.elector.isLeader());
+    expect(a.elector.leaderAlive()).toBe(true);
+    let skewMs = 0;
+    const b = fx.cluster.leaderElector({
+      namespace: NS,
+      leaseName: 'alive',
+      identity: 'alive-b',
+      leaseDurationMs: LEASE_MS,
+      renewDeadlineMs: RENEW_MS,
+      retryPeriodMs: RETRY_MS,
+      now: () => performance.now() + skewMs,
+    });
+    running.push(b);
+    expect(b.leaderAlive()).toBe(false); // nothing observed yet
+    b.start();
+    await eventually(() => b.currentLeader() === 'alive-a');
+    expect(b.leaderAlive()).toBe(true);
+    await a.elector.stop({ release: false }); // no more renewals, the record stays
+    skewMs = 10 * LEASE_MS; // b's clock: ten lease durations after its last observation
+    expect(b.isLeader()).toBe(false);
+    expect(b.leaderAlive()).toBe(false);
+  });
+});
