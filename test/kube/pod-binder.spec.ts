@@ -1,14 +1,6 @@
 /** Binder, event recorder and evictor through the real client-node against the embedded API. */
-import { ANNOTATION_GPUS, ANNOTATION_POWER_LIMIT_WATTS } from '@switchyard/contracts';
-import {
-  PodAlreadyBoundError,
-  PodGoneError,
-  formatGpuAnnotation,
-  parseGpuAnnotation,
-  type KubeList,
-  type KubeObject,
-  type PodObject,
-} from '@switchyard/kube';
+import { ANNOTATION, formatGpuAnnotation } from '@switchyard/contracts';
+import { PodAlreadyBoundError, PodGoneError, type KubeList, type KubeObject, type PodObject } from '@switchyard/kube';
 import { eventually, startSimFixture, type SimFixture } from './kube-sim-fixture';
 
 let fx: SimFixture;
@@ -42,17 +34,7 @@ const GPUS = [
   { index: 3, uuid: 'GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' },
 ];
 
-describe('GPU annotation format', () => {
-  it('round-trips indices and UUIDs', () => {
-    expect(formatGpuAnnotation(GPUS)).toBe(
-      '0=GPU-11111111-2222-3333-4444-555555555555,3=GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-    );
-    expect(parseGpuAnnotation(formatGpuAnnotation(GPUS))).toEqual(GPUS);
-    expect(parseGpuAnnotation('')).toEqual([]);
-    expect(() => parseGpuAnnotation('x=GPU-1')).toThrow(/malformed/);
-  });
-});
-
+// The annotation's format itself is tested with its definition (libs/contracts).
 describe('PodBinder', () => {
   it('binds a pod to its node and annotates the GPUs and the power limit', async () => {
     const p = await freshPod();
@@ -68,8 +50,8 @@ describe('PodBinder', () => {
     const bound = await fx.cluster.pods.get(ns, 'p');
     expect(bound?.spec.nodeName).toBe(NODE);
     expect(bound?.metadata.annotations).toMatchObject({
-      [ANNOTATION_GPUS]: formatGpuAnnotation(GPUS),
-      [ANNOTATION_POWER_LIMIT_WATTS]: '450',
+      [ANNOTATION.gpus]: formatGpuAnnotation(GPUS),
+      [ANNOTATION.powerLimitWatts]: '450',
     });
   });
 
@@ -87,7 +69,7 @@ describe('PodBinder', () => {
     }
     const bound = await fx.cluster.pods.get(ns, 'p');
     expect(bound?.spec.nodeName).toBe(NODE);
-    expect(bound?.metadata.annotations?.[ANNOTATION_GPUS]).toBe(formatGpuAnnotation(GPUS));
+    expect(bound?.metadata.annotations?.[ANNOTATION.gpus]).toBe(formatGpuAnnotation(GPUS));
   });
 
   it('can also patch the annotations after the bind, for API servers that drop Binding annotations', async () => {
@@ -97,8 +79,8 @@ describe('PodBinder', () => {
     await binder.bind({ namespace: ns, name: 'p', nodeName: NODE, gpus: GPUS.slice(0, 1) });
     const bound = await fx.cluster.pods.get(ns, 'p');
     expect(bound?.spec.nodeName).toBe(NODE);
-    expect(bound?.metadata.annotations?.[ANNOTATION_GPUS]).toBe(formatGpuAnnotation(GPUS.slice(0, 1)));
-    expect(bound?.metadata.annotations?.[ANNOTATION_POWER_LIMIT_WATTS]).toBeUndefined();
+    expect(bound?.metadata.annotations?.[ANNOTATION.gpus]).toBe(formatGpuAnnotation(GPUS.slice(0, 1)));
+    expect(bound?.metadata.annotations?.[ANNOTATION.powerLimitWatts]).toBeUndefined();
   });
 
   it('reports a second bind as PodAlreadyBoundError (409), and a missing pod as PodGoneError', async () => {

@@ -5,7 +5,7 @@
  * the pod is bound but the device plugin cannot see its GPUs, and one request per pod instead
  * of two. For API servers that drop them, `annotateAfterBind` adds a merge patch afterwards.
  */
-import { ANNOTATION_GPUS, ANNOTATION_POWER_LIMIT_WATTS, FIELD_MANAGER } from '@switchyard/contracts';
+import { ANNOTATION, FIELD_MANAGER, formatGpuAnnotation, formatPowerLimitAnnotation } from '@switchyard/contracts';
 import type { ClusterConnection } from './cluster-connection';
 import { PodAlreadyBoundError, PodGoneError, toKubeApiError } from './kube-errors';
 import { collectionPath } from './kube-objects';
@@ -27,25 +27,10 @@ export interface PodBindingRequest {
   readonly powerLimitWatts?: number;
 }
 
-/** `0=GPU-aaaa...,3=GPU-bbbb...`: indices for the device plugin, UUIDs to survive re-enumeration. */
-export function formatGpuAnnotation(gpus: readonly AssignedGpu[]): string {
-  return gpus.map((g) => `${g.index}=${g.uuid}`).join(',');
-}
-
-export function parseGpuAnnotation(value: string): AssignedGpu[] {
-  if (value.trim() === '') return [];
-  return value.split(',').map((part) => {
-    const [idx, uuid] = part.split('=');
-    const index = Number(idx);
-    if (!Number.isInteger(index) || index < 0 || !uuid) throw new Error(`malformed ${ANNOTATION_GPUS} entry "${part}"`);
-    return { index, uuid };
-  });
-}
-
 export function bindingAnnotations(req: Pick<PodBindingRequest, 'gpus' | 'powerLimitWatts'>): Record<string, string> {
-  const annotations: Record<string, string> = { [ANNOTATION_GPUS]: formatGpuAnnotation(req.gpus) };
+  const annotations: Record<string, string> = { [ANNOTATION.gpus]: formatGpuAnnotation(req.gpus) };
   if (req.powerLimitWatts !== undefined)
-    annotations[ANNOTATION_POWER_LIMIT_WATTS] = String(Math.round(req.powerLimitWatts));
+    annotations[ANNOTATION.powerLimitWatts] = formatPowerLimitAnnotation(req.powerLimitWatts);
   return annotations;
 }
 

@@ -1,4 +1,3 @@
 export * from './model-deployment.schema';
 export * from './validate';
 export * from './crd';
-export * from './pod-annotations';
