@@ -1,6 +1,11 @@
 import type { Inventory } from '@switchyard/inventory';
 import type { ModelDeploymentObject, PodObject, ResourceInformer, SwitchyardCluster } from '@switchyard/kube';
-import { FINALIZER_ALLOCATIONS, describeIssues, validateModelDeploymentSpec } from '@switchyard/contracts';
+import {
+  FINALIZER_ALLOCATIONS,
+  describeIssues,
+  formatGpuAnnotation,
+  validateModelDeploymentSpec,
+} from '@switchyard/contracts';
 import {
   computeDeploymentStatus,
   statusChanged,
@@ -9,15 +14,16 @@ import {
 } from '../scheduling/deployment-status';
 import type { ModelDeploymentView, ModelProfileDefaults } from '../scheduling/model-deployment-view';
 import { podKey, type PodView } from '../scheduling/pod-model';
-import type { PodScheduler } from '../scheduling/pod-scheduler';
 import { planReplicas } from '../scheduling/replica-plan';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
+import type { SchedulingReadModel } from '../scheduling/scheduling-read-model';
 
 export interface ModelDeploymentControllerDeps {
   readonly cluster: SwitchyardCluster;
   readonly deployments: ResourceInformer<ModelDeploymentObject>;
   readonly pods: ResourceInformer<PodObject>;
-  readonly scheduler: PodScheduler;
+  /** Explanations, allocations and budget pressure, as the scheduler and the cluster state hold them. */
+  readonly readModel: SchedulingReadModel;
   readonly inventory: Inventory;
   readonly logger: SchedulingLogger;
   /** Every deployment is reconciled at least this often (explanations change without an event). */
@@ -164,7 +170,7 @@ export class ModelDeploymentController {
       deployment: view,
       pods: owned,
       profile,
-      budgetPressure: (node) => this.deps.scheduler.budgetPressure(node),
+      budgetPressure: (node) => this.deps.readModel.budgetPressure(node),
     });
     for (const d of plan.delete) {
       const pod = owned.find((p) => p.metadata.name === d.name);
@@ -181,16 +187,16 @@ export class ModelDeploymentController {
     const allocations = new Map<string, PodAllocationView>();
     const explanations = new Map<string, PodExplanationView>();
     for (const pod of owned) {
-      const allocation = this.deps.scheduler.allocationOf(namespace, pod.metadata.name);
+      const allocation = this.deps.readModel.allocationOf(namespace, pod.metadata.name);
       if (allocation) {
         allocations.set(podKey(pod), {
           nodeName: allocation.nodeName,
           predictedWatts: allocation.predictedWatts,
           powerLimitWatts: allocation.powerLimitWatts,
-          gpus: allocation.gpus.map((g) => `${g.index}=${g.uuid}`).join(','),
+          gpus: formatGpuAnnotation(allocation.gpus),
         });
       }
-      const explanation = this.deps.scheduler.explanation(namespace, pod.metadata.name);
+      const explanation = this.deps.readModel.explanation(namespace, pod.metadata.name);
       if (explanation) explanations.set(podKey(pod), explanation);
     }
     const status = withNodeProblems(

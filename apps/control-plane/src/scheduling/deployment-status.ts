@@ -5,7 +5,8 @@ import type {
   ModelProfileDefaults,
   ReplicaStatusView,
 } from './model-deployment-view';
-import { ANNOTATION, LABEL, isPodReady, podKey, type PodView } from './pod-model';
+import { ANNOTATION, LABEL } from '@switchyard/contracts';
+import { isPodReady, podKey, type PodView } from './pod-model';
 import { stableJson, templateHash } from './replica-plan';
 
 /** What the scheduler knows about a placed pod. */

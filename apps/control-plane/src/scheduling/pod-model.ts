@@ -1,3 +1,5 @@
+import { GPU_RESOURCE, SCHEDULER_NAME } from '@switchyard/contracts';
+
 /**
  * The parts of Kubernetes objects the scheduling core reads, as structural types: the pure
  * logic takes these (what @kubernetes/client-node returns satisfies them) so it can be tested
@@ -67,43 +69,8 @@ export interface NodeView {
   };
 }
 
-/** The scheduler name pods opt in with. */
-export const SCHEDULER_NAME = 'switchyard';
-export const GPU_RESOURCE = 'nvidia.com/gpu';
-
-/** Labels and annotations Switchyard reads and writes; one place so controller and scheduler agree. */
-export const LABEL = {
-  deployment: 'switchyard.io/deployment',
-  replica: 'switchyard.io/replica',
-  member: 'switchyard.io/gang-member',
-  gang: 'switchyard.io/gang',
-  gangSize: 'switchyard.io/gang-size',
-  templateHash: 'switchyard.io/template-hash',
-  priority: 'switchyard.io/priority',
-  tenant: 'switchyard.io/tenant',
-  managedBy: 'app.kubernetes.io/managed-by',
-  hall: 'switchyard.io/hall',
-  row: 'switchyard.io/row',
-  rack: 'switchyard.io/rack',
-  gpuProduct: 'nvidia.com/gpu.product',
-  gpuMemory: 'nvidia.com/gpu.memory',
-} as const;
-
-export const ANNOTATION = {
-  gpuMilli: 'switchyard.io/gpu-milli',
-  gpuProducts: 'switchyard.io/gpu-products',
-  gpuMemoryMiB: 'switchyard.io/gpu-memory-mib',
-  wattsPerGpu: 'switchyard.io/watts-per-gpu',
-  powerCapping: 'switchyard.io/power-capping',
-  minPowerLimitWatts: 'switchyard.io/min-power-limit-watts',
-  cappedWattsPerGpu: 'switchyard.io/capped-watts-per-gpu',
-  gangScope: 'switchyard.io/gang-scope',
-  /** `none`: pack this deployment's replicas instead of spreading them over racks. */
-  spread: 'switchyard.io/spread',
-  gpus: 'switchyard.io/gpus',
-  powerLimitWatts: 'switchyard.io/power-limit-watts',
-  modelProfile: 'switchyard.io/model',
-} as const;
+// Defined with the other pod names in libs/contracts; re-exported for the runtime and the node sync, which import them from here.
+export { GPU_RESOURCE, SCHEDULER_NAME };
 
 export function podKey(pod: PodView): string {
   return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;

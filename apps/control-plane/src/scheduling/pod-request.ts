@@ -1,13 +1,7 @@
+import type { PodRequest } from '@switchyard/placement';
 import { cpuMilli, memoryMiB, QuantityError } from './kube-quantity';
-import {
-  ANNOTATION,
-  GPU_RESOURCE,
-  LABEL,
-  podKey,
-  type ContainerView,
-  type PodView,
-  type QuantityMap,
-} from './pod-model';
+import { ANNOTATION, GPU_RESOURCE, LABEL } from '@switchyard/contracts';
+import { podKey, type ContainerView, type PodView, type QuantityMap } from './pod-model';
 
 /** Priorities of the ModelDeployment contract, lowest first; the value orders preemption. */
 export const PRIORITY_VALUES = { 'best-effort': 0, batch: 100, standard: 500, high: 800, critical: 1000 } as const;
@@ -281,4 +275,19 @@ function gangOf(
   if (!['rack', 'row', 'hall', 'site'].includes(scope))
     reject(`metadata.annotations["${ANNOTATION.gangScope}"]`, `"${scope}" is not one of rack, row, hall, site`);
   return { id, size, member, scope: scope as GangScope };
+}
+
+/** What the engine is given for a pod. */
+export function toPodRequest(p: PodSchedulingRequest): PodRequest {
+  return {
+    id: p.key,
+    cpuMilli: p.cpuMilli,
+    memoryMiB: p.memoryMiB,
+    gpuCount: p.gpuCount,
+    gpuMilli: p.gpuMilli,
+    allowedProducts: p.allowedProducts,
+    minGpuMemoryMiB: p.minGpuMemoryMiB,
+    wattsPerGpu: p.wattsPerGpu,
+    cap: p.capping ? { limitWatts: p.capping.limitWatts, wattsPerGpu: p.capping.wattsPerGpu } : null,
+  };
 }

@@ -1,23 +1,34 @@
+import { ClusterState } from '../cluster-state/cluster-state';
 import { PodScheduler } from './pod-scheduler';
 import type { PodView } from './pod-model';
+import type { SchedulingMetricsHook } from './scheduling-ports';
 import { InvariantLedger, RecordingCluster, rackInventory } from './test/in-memory-ports';
 import { asBound, gpuPod } from './test/builders';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function setup(nodes = 2, rackWatts = 1e6) {
+/** A cluster state holding the rack inventory, as the runtime loads it. */
+function loadedState(nodes: number, rackWatts: number): ClusterState {
+  const state = new ClusterState({ logger });
+  state.loadInventory({ ...rackInventory(nodes, rackWatts), overrides: [] });
+  return state;
+}
+
+function setup(nodes = 2, rackWatts = 1e6, metrics: SchedulingMetricsHook = {}) {
   const ledger = new InvariantLedger();
   const cluster = new RecordingCluster();
   let clock = 0;
+  const state = loadedState(nodes, rackWatts);
   const scheduler = new PodScheduler({
+    state,
     ledger,
     cluster,
     logger,
+    metrics,
     now: () => clock,
     options: { batchSize: 64, bindConcurrency: 4 },
   });
-  scheduler.setInventory(rackInventory(nodes, rackWatts));
-  return { ledger, cluster, scheduler, tick: (ms: number) => (clock += ms) };
+  return { ledger, cluster, scheduler, state, tick: (ms: number) => (clock += ms) };
 }
 
 async function drain(s: PodScheduler): Promise<void> {
@@ -170,8 +181,7 @@ describe('PodScheduler', () => {
       deployment: null,
       state: 'reserved',
     });
-    const next = new PodScheduler({ ledger, cluster, logger, now: () => 0 });
-    next.setInventory(rackInventory(1, 1e6));
+    const next = new PodScheduler({ state: loadedState(1, 1e6), ledger, cluster, logger, now: () => 0 });
     for (const p of bound) next.podChanged(p);
     const result = await next.activate();
     expect(result).toEqual({ adopted: 1, released: 1, pending: 0 });
@@ -290,29 +300,79 @@ describe('PodScheduler', () => {
     expect(scheduler.explanation('ml', 'low0-replacement')?.message).toMatch(/0\/1 nodes fit/);
   });
 
-  it('an unchanged inventory keeps the engine and retries nothing; a changed budget rebuilds and retries', async () => {
-    const { cluster, scheduler, tick } = setup(2, 6000);
+  it('each victim is evicted, evented and counted once while it terminates, however many preemptors replan', async () => {
+    const counted: number[] = [];
+    const { cluster, scheduler, state, tick } = setup(1, 1e6, { preemption: (victims) => counted.push(victims) });
+    await scheduler.activate();
+    const low = [0, 1].map((i) => gpuPod(`low${i}`, { gpus: 4, labels: { 'switchyard.io/priority': 'batch' } }));
+    for (const p of low) scheduler.podChanged(p);
+    await drain(scheduler);
+    for (const i of [0, 1, 2])
+      scheduler.podChanged(gpuPod(`vip${i}`, { gpus: 8, labels: { 'switchyard.io/priority': 'critical' } }));
+    for (let cycle = 0; cycle < 50; cycle += 1) {
+      // The victims terminate slowly (a grace period): the informer shows them deleting, still on n0.
+      for (const p of low)
+        scheduler.podChanged({ ...asBound(p, 'n0', true), metadata: { ...p.metadata, deletionTimestamp: 'now' } });
+      state.scopeChanged('rack', { capacityWatts: 1e6 + cycle }); // something changes: waiting pods are retried
+      tick(11_000);
+      await drain(scheduler);
+    }
+    expect(cluster.binds.map((b) => b.name)).toEqual(['low0', 'low1']);
+    expect([...cluster.evictions].sort()).toEqual(['low0', 'low1']);
+    const preempted = cluster.events.filter((e) => e.reason === 'Preempted').map((e) => e.pod);
+    expect(preempted.sort()).toEqual(['low0', 'low1']);
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(2);
+    // Once they are gone one preemptor takes the node; the others wait without evicting anything more.
+    for (const p of low) scheduler.podDeleted(asBound(p, 'n0'));
+    tick(11_000);
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name).filter((n) => n.startsWith('vip'))).toHaveLength(1);
+    expect(cluster.evictions).toHaveLength(2);
+  });
+
+  it('a refused eviction is neither evented nor counted; the preemptor plans again once something changes', async () => {
+    const counted: number[] = [];
+    const { cluster, scheduler, state, tick } = setup(1, 1e6, { preemption: (victims) => counted.push(victims) });
+    await scheduler.activate();
+    const low = gpuPod('low', { gpus: 8, labels: { 'switchyard.io/priority': 'batch' } });
+    scheduler.podChanged(low);
+    await drain(scheduler);
+    cluster.refuseEviction.add('low');
+    scheduler.podChanged(gpuPod('vip', { gpus: 8, labels: { 'switchyard.io/priority': 'critical' } }));
+    await drain(scheduler);
+    expect(cluster.evictions).toEqual([]);
+    expect(cluster.events.filter((e) => e.reason === 'Preempted')).toEqual([]);
+    expect(counted).toEqual([]);
+    cluster.refuseEviction.clear();
+    state.scopeChanged('rack', { capacityWatts: 2e6 });
+    tick(11_000);
+    await drain(scheduler);
+    expect(cluster.evictions).toEqual(['low']);
+    expect(cluster.events.filter((e) => e.reason === 'Preempted').map((e) => e.pod)).toEqual(['low']);
+    expect(counted).toEqual([1]);
+  });
+
+  it('repeated node conditions retry nothing; a raised budget is applied without a rebuild and retries', async () => {
+    const { cluster, scheduler, state, tick } = setup(2, 6000);
     await scheduler.activate();
     const nodesReported = () => {
-      for (const n of ['n0', 'n1']) scheduler.setNodeCondition(n, { ready: true, schedulable: true });
+      for (const n of ['n0', 'n1']) state.setNodeCondition(n, { ready: true, schedulable: true });
     };
     nodesReported(); // as the runtime does after each inventory load
-    const builds = scheduler.stats().engineBuilds;
+    const builds = state.stats().engineBuilds;
     const watts = { 'switchyard.io/watts-per-gpu': '700' };
     scheduler.podChanged(gpuPod('a', { gpus: 8, annotations: watts }));
     scheduler.podChanged(gpuPod('b', { gpus: 8, annotations: watts }));
     await drain(scheduler);
     expect(cluster.binds).toHaveLength(1);
     tick(60_000); // any backoff is over: only a retry would attempt the waiting pod again
-    scheduler.setInventory(rackInventory(2, 6000)); // a refresh: equal content, new objects
     nodesReported(); // repeated by every refresh: no change, no retry
-    expect(scheduler.stats().engineBuilds).toBe(builds);
     expect(await scheduler.runOnce()).toBe(0);
-    scheduler.setInventory(rackInventory(2, 20_000)); // the rack budget was raised
-    expect(scheduler.stats().engineBuilds).toBe(builds + 1);
+    state.scopeChanged('rack', { capacityWatts: 20_000 }); // the rack budget was raised
+    expect(state.stats().engineBuilds).toBe(builds);
     await drain(scheduler);
     expect(cluster.binds.map((b) => b.name).sort()).toEqual(['a', 'b']);
-    expect(scheduler.overBudget()).toEqual([]);
+    expect(state.overBudget()).toEqual([]);
   });
 
   it('reports waiting pods by main reason, engine time per unit, and forgets pods once placed', async () => {
@@ -322,6 +382,7 @@ describe('PodScheduler', () => {
     const cluster = new RecordingCluster();
     let clock = 0;
     const scheduler = new PodScheduler({
+      state: loadedState(1, 1e6),
       ledger,
       cluster,
       logger,
@@ -331,7 +392,6 @@ describe('PodScheduler', () => {
         decisionLatency: (seconds) => decisions.push(seconds),
       },
     });
-    scheduler.setInventory(rackInventory(1, 1e6));
     await scheduler.activate();
     const big = gpuPod('big', { gpus: 8 });
     scheduler.podChanged(big);

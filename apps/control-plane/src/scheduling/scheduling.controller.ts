@@ -1,13 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
-import { validateModelDeploymentSpec } from '@switchyard/contracts';
+import { LABEL, validateModelDeploymentSpec } from '@switchyard/contracts';
 import { Inventory, NotFoundError, priorityClassName, type AllocationRecord, type Page } from '@switchyard/inventory';
 import type { z } from 'zod';
-import type { ModelDeploymentObject } from '@switchyard/kube';
+import type { ModelDeploymentObject, PodObject } from '@switchyard/kube';
 import { Endpoint, Input } from '../http/endpoint';
 import { ProblemError } from '../http/problem-error';
 import type { RouteInput } from '../http/route-spec';
-import type { KubernetesRuntime } from '../kubernetes/kubernetes-runtime';
-import { LABEL } from './pod-model';
 import {
   schedulingRoutes as routes,
   type deploymentDetailSchema,
@@ -15,9 +13,20 @@ import {
   type explanationSchema,
   type placementSchema,
 } from './scheduling.routes';
+import type { SchedulingReadModel } from './scheduling-read-model';
 
 /** Injection token of the Kubernetes runtime; null when the control plane runs without Kubernetes. */
 export const KUBERNETES_RUNTIME = Symbol('KUBERNETES_RUNTIME');
+
+/** What the scheduling read API needs of the Kubernetes runtime: its informers' picture, leadership, the read model. */
+export interface SchedulingRuntime {
+  readonly readModel: SchedulingReadModel;
+  readonly isLeader: boolean;
+  readonly leader: string | undefined;
+  listDeployments(): ModelDeploymentObject[];
+  getDeployment(namespace: string, name: string): ModelDeploymentObject | undefined;
+  getPod(namespace: string, name: string): PodObject | undefined;
+}
 
 type Placement = z.infer<typeof placementSchema>;
 type DeploymentSummary = z.infer<typeof deploymentSummarySchema>;
@@ -60,10 +69,10 @@ function decodeCursor(cursor: string): string {
 export class SchedulingController {
   constructor(
     @Inject(Inventory) private readonly inventory: Inventory,
-    @Inject(KUBERNETES_RUNTIME) private readonly runtime: KubernetesRuntime | null,
+    @Inject(KUBERNETES_RUNTIME) private readonly runtime: SchedulingRuntime | null,
   ) {}
 
-  private kube(): KubernetesRuntime {
+  private kube(): SchedulingRuntime {
     if (!this.runtime)
       throw new ProblemError('unavailable', 'the Kubernetes integration is not running on this control plane');
     return this.runtime;
@@ -155,7 +164,7 @@ export class SchedulingController {
   @Endpoint(routes.getExplanation)
   getExplanation(@Input() { params }: RouteInput<typeof routes.getExplanation>): z.infer<typeof explanationSchema> {
     const runtime = this.kube();
-    const live = runtime.scheduler.explanation(params.namespace, params.name);
+    const live = runtime.readModel.explanation(params.namespace, params.name);
     if (live) return { ...live, reasons: [...live.reasons], source: 'scheduler' };
     const pod = runtime.getPod(params.namespace, params.name);
     if (!pod)

@@ -101,7 +101,11 @@ export class RecordingCluster implements SchedulingCluster {
     return this.boundAnyway.get(req.name) ?? null;
   }
 
+  /** Evictions the API refuses (a disruption budget), by pod name. */
+  readonly refuseEviction = new Set<string>();
+
   async evict(req: { namespace: string; name: string }): Promise<void> {
+    if (this.refuseEviction.has(req.name)) throw new Error('429 Too Many Requests: disruption budget');
     this.evictions.push(req.name);
   }
 
