@@ -18,6 +18,7 @@ import { loadKubernetesConfig, type KubernetesConfig } from '../config/control-p
 import { SCHEDULER_NAME } from '../scheduling/pod-model';
 import { PodScheduler, type PodSchedulerOptions } from '../scheduling/pod-scheduler';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
+import { schedulingReadModel, type SchedulingReadModel } from '../scheduling/scheduling-read-model';
 import { startEmbeddedKubernetes } from './embedded-kubernetes';
 import { InventoryAllocationLedger } from './inventory-ledger';
 import { InventoryRefresh } from './inventory-refresh';
@@ -93,6 +94,8 @@ export function kubernetesConnectionFor(
 export class KubernetesRuntime {
   readonly state: ClusterState;
   readonly scheduler: PodScheduler;
+  /** What the ModelDeployment controller and the REST API read: explanations, allocations, budget pressure. */
+  readonly readModel: SchedulingReadModel;
   readonly controller: ModelDeploymentController;
   readonly metrics: SchedulingMetrics | null;
   readonly nodeSync: NodeInventorySync;
@@ -173,12 +176,12 @@ export class KubernetesRuntime {
       ...(this.metrics ? { metrics: this.metrics } : {}),
       options: options.scheduler ?? {},
     });
+    this.readModel = schedulingReadModel(this.scheduler, this.state);
     this.controller = new ModelDeploymentController({
       cluster,
       deployments: this.mdInformer,
       pods: this.podInformer,
-      scheduler: this.scheduler,
-      budgetPressure: (node) => this.state.budgetPressure(node),
+      readModel: this.readModel,
       inventory: options.inventory,
       logger: log,
       onDeploymentId: (key, id) => ledger.rememberDeployment(key, id),
