@@ -1,5 +1,6 @@
 import { ClusterState } from '../cluster-state/cluster-state';
 import { PodScheduler } from './pod-scheduler';
+import { schedulingReadModel } from './scheduling-read-model';
 import type { PodView } from './pod-model';
 import type { SchedulingMetricsHook } from './scheduling-ports';
 import { InvariantLedger, RecordingCluster, rackInventory } from './test/in-memory-ports';
@@ -89,6 +90,25 @@ describe('PodScheduler', () => {
     const waiting = scheduler.explanation('ml', cluster.binds[0].name === 'a' ? 'b' : 'a');
     expect(waiting?.powerLimited).toBe(true);
     expect(waiting?.message).toMatch(/rack power/);
+  });
+
+  it('the read model gives explanations and allocations from the scheduler and budget pressure from the state', async () => {
+    const { cluster, scheduler, state } = setup(2, 6000);
+    const readModel = schedulingReadModel(scheduler, state);
+    await scheduler.activate();
+    const watts = { 'switchyard.io/watts-per-gpu': '700' };
+    scheduler.podChanged(gpuPod('a', { gpus: 8, annotations: watts }));
+    scheduler.podChanged(gpuPod('b', { gpus: 8, annotations: watts }));
+    await drain(scheduler);
+    const [bound] = cluster.binds;
+    const waiting = bound.name === 'a' ? 'b' : 'a';
+    expect(readModel.allocationOf('ml', bound.name)?.nodeName).toBe(bound.nodeName);
+    expect(readModel.allocationOf('ml', waiting)).toBeUndefined();
+    expect(readModel.explanation('ml', waiting)?.message).toMatch(/rack power/);
+    expect([...readModel.explanationsFor('ml', ['a', 'b']).keys()]).toEqual([`ml/${waiting}`]);
+    expect(readModel.budgetPressure(bound.nodeName)).toBe(state.budgetPressure(bound.nodeName));
+    expect(readModel.budgetPressure(bound.nodeName)).toBeGreaterThan(0.5); // most of the 6 kW rack is used
+    expect(readModel.budgetPressure('no-such-node')).toBe(0);
   });
 
   it('a gang waits for all members and binds all of them', async () => {
@@ -191,6 +211,23 @@ describe('PodScheduler', () => {
     await drain(next);
     expect(cluster.binds.map((b) => b.name)).toEqual(['p0', 'p1']);
     expect(next.explanation('ml', 'p2')?.message).toMatch(/0\/1 nodes fit/);
+  });
+
+  it('a bound pod without an allocation is adopted from the GPUs its annotations name, malformed entries skipped', async () => {
+    const { ledger, scheduler } = setup(1);
+    const annotations = {
+      'switchyard.io/gpus': '0=GPU-n0-0,x=bad,1=GPU-n0-1,1=GPU-n0-1,99=GPU-beyond-the-node',
+      'switchyard.io/power-limit-watts': '450',
+    };
+    scheduler.podChanged(asBound(gpuPod('p', { gpus: 2, annotations }), 'n0', true));
+    expect(await scheduler.activate()).toEqual({ adopted: 1, released: 0, pending: 0 });
+    const [row] = [...ledger.rows.values()];
+    expect(row.gpus.map((g) => [g.index, g.uuid])).toEqual([
+      [0, 'GPU-n0-0'],
+      [1, 'GPU-n0-1'],
+    ]);
+    expect(row.powerLimitWatts).toBe(450);
+    expect(scheduler.allocationOf('ml', 'p')?.state).toBe('bound');
   });
 
   it('higher priority preempts lower through an eviction, then takes its place once it is gone', async () => {
