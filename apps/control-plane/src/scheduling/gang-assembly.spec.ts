@@ -42,9 +42,22 @@ describe('GangAssembly', () => {
 
   it('counts members already bound (adopted after a restart)', () => {
     const bound = new Map([[gangUnitKey('ml', 'g2'), 2]]);
-    const g = new GangAssembly((k) => bound.get(k) ?? 0);
+    const g = new GangAssembly({ boundMembers: (k) => bound.get(k) ?? 0, has: () => false });
     g.add(member('last', 'g2', 2));
     expect(g.unit(gangUnitKey('ml', 'g2'))?.pods).toHaveLength(1);
+  });
+
+  it('members placed since they were added count as placed, not as members to decide', () => {
+    const placed = new Set<string>();
+    const key = gangUnitKey('ml', 'g4');
+    const g = new GangAssembly({ boundMembers: () => placed.size, has: (k) => placed.has(k) });
+    for (const [i, name] of ['a', 'b', 'c'].entries()) g.add(member(name, 'g4', i));
+    placed.add('ml/a').add('ml/b').add('ml/c');
+    expect(g.unit(key)).toBeUndefined(); // all placed: nothing to decide
+    expect(g.pending(key)).toEqual([]);
+    placed.delete('ml/a'); // a member went and was recreated: only it is decided, with the two placed
+    g.add(member('a', 'g4', 0));
+    expect(g.unit(key)?.pods.map((p) => p.name)).toEqual(['a']);
   });
 
   it('two pods claiming one member index do not complete a gang', () => {

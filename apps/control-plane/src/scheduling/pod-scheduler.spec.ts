@@ -134,6 +134,33 @@ describe('PodScheduler', () => {
     expect(new Set(cluster.binds.map((b) => b.nodeName)).size).toBe(3);
   });
 
+  it('a placed gang is not decided again while a member terminates; the member recreated is placed with the rest', async () => {
+    const { cluster, scheduler, tick } = setup(4);
+    await scheduler.activate();
+    const gang = { 'switchyard.io/gang': 'x', 'switchyard.io/gang-size': '2' };
+    const member = (i: number) =>
+      gpuPod(`g${i}`, { gpus: 8, labels: { ...gang, 'switchyard.io/gang-member': String(i) } });
+    const [g0, g1] = [member(0), member(1)];
+    scheduler.podChanged(g0);
+    scheduler.podChanged(g1);
+    await drain(scheduler);
+    const nodeOf = new Map(cluster.binds.map((b) => [b.name, b.nodeName]));
+    for (const p of [g0, g1]) scheduler.podChanged(asBound(p, nodeOf.get(p.metadata?.name ?? '') ?? '', true));
+    const terminating = asBound(g0, nodeOf.get('g0') ?? '', true);
+    scheduler.podChanged({ ...terminating, metadata: { ...terminating.metadata, deletionTimestamp: 'now' } });
+    const taken: number[] = [];
+    for (let cycle = 0; cycle < 5; cycle += 1) {
+      tick(20_000);
+      taken.push(await scheduler.runOnce());
+    }
+    expect(taken).toEqual([0, 0, 0, 0, 0]); // nothing to decide: both members are placed
+    scheduler.podDeleted(terminating);
+    scheduler.podChanged({ ...g0, metadata: { ...g0.metadata, uid: 'uid-g0-recreated' } });
+    await drain(scheduler);
+    expect(cluster.binds.map((b) => b.name)).toEqual(['g0', 'g1', 'g0']);
+    expect(scheduler.stats().queued).toBe(0);
+  });
+
   it('a failed bind releases the allocation; a database outage undoes the decision; both are retried', async () => {
     const { ledger, cluster, scheduler, tick } = setup();
     await scheduler.activate();

@@ -90,7 +90,7 @@ export class PodScheduler {
     const podOf = (key: string) => this.pods.get(key);
     this.queue = new SchedulingQueue(this.options.queue);
     this.placed = new PlacedPods(state, (key) => this.gangUnitOf(key));
-    this.gangs = new GangAssembly((unitKey) => this.placed.boundMembers(unitKey));
+    this.gangs = new GangAssembly(this.placed);
     this.writer = new LedgerWriter(deps.ledger);
     this.reporter = new UnschedulableReporter(cluster, podOf, now, metrics);
     this.evictions = new PreemptionEvictions({
