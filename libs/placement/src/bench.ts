@@ -1,4 +1,5 @@
-import { PlacementEngine } from './engine';
+import { nodeClassCount } from './core/introspection';
+import { engineCore, PlacementEngine } from './engine';
 import { countViolations } from './invariants';
 import type { PodRequest, ReplicaRequest } from './model';
 import { DEFAULT_POLICY, policyByName } from './policies/registry';
@@ -172,7 +173,7 @@ export function benchmarkPlacement(opts: PlacementBenchOptions): PlacementBenchR
     rssMiB: Math.round(mem.rss / 1048576),
     heapMiB: Math.round(mem.heapUsed / 1048576),
     violations: countViolations(engine).total,
-    nodeClasses: engine.classCount,
+    nodeClasses: nodeClassCount(engineCore(engine)),
     buildMillis: Math.round(buildMillis),
   };
 }

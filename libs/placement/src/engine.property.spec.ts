@@ -7,8 +7,10 @@ import { bestfitScore } from './policies/bestfit';
 import { enclosingHeadroomShare, type PolicyContext, type ScoringPolicy } from './policies/policy';
 import { policyByName, policyNames } from './policies/registry';
 import { planPreemption, preempt } from './preemption';
-import { referencePlace } from './reference';
-import { arbCluster, arbOp, withIds, type Op } from './testing/random';
+import { referenceNodeStatuses, referencePlace } from './reference';
+import { explanationProblems } from './testing/explanation-check';
+import { arbCluster, arbOp, placeOps, withIds, type Op } from './testing/random';
+import { powerOrderProblems } from './testing/engine-internals';
 
 /** A power-aware test policy: best fit, then the node whose tightest scope is left fullest (packs watts). */
 const powerPack: ScoringPolicy = {
@@ -78,9 +80,11 @@ function runOp(e: PlacementEngine, op: Op, id: string, policy: ScoringPolicy, ct
   switch (op.kind) {
     case 'place': {
       const req = withIds(id, op.replica);
+      const cluster = e.currentCluster();
+      const placements = e.snapshot();
       let expected: ReturnType<typeof referencePlace> | PlacementInputError;
       try {
-        expected = referencePlace(e.currentCluster(), e.snapshot(), req, policy, ctx);
+        expected = referencePlace(cluster, placements, req, policy, ctx);
       } catch (err) {
         if (!(err instanceof PlacementInputError)) throw err;
         expected = err;
@@ -102,6 +106,10 @@ function runOp(e: PlacementEngine, op: Op, id: string, policy: ScoringPolicy, ct
       if (!got.placed) {
         expect(JSON.stringify(e.snapshot())).toBe(snap);
         expect(got.explanation.message).toMatch(/^0\/\d+ nodes fit/);
+        // Every node counted once, under the filter that refused it (the filters run node by node on the reference's recount).
+        expect(
+          explanationProblems(got.explanation, referenceNodeStatuses(cluster, placements, req, policy, ctx)),
+        ).toEqual([]);
       }
       break;
     }
@@ -166,7 +174,7 @@ function checkEngineProperty(seed?: number): void {
         ops.forEach((op, i) => {
           runOp(e, op, `r${i}`, policy, WORKLOAD);
           expect(checkInvariants(e)).toEqual([]);
-          expect(e.powerOrderProblems()).toEqual([]);
+          expect(powerOrderProblems(e)).toEqual([]);
           const v = countViolations(e).details.filter((d) => !/power/.test(d));
           expect(v).toEqual([]);
         });
@@ -198,14 +206,7 @@ describe('PlacementEngine properties', () => {
     fc.assert(
       fc.property(arbCluster, fc.array(arbOp, { minLength: 1, maxLength: 15 }), (cluster, ops) => {
         const e = new PlacementEngine(cluster);
-        ops.forEach((op, i) => {
-          if (op.kind !== 'place') return;
-          try {
-            e.place(withIds(`r${i}`, op.replica));
-          } catch (err) {
-            if (!(err instanceof PlacementInputError)) throw err;
-          }
-        });
+        placeOps(e, ops);
         const snap = JSON.stringify(e.snapshot());
         const f = e.fork();
         const req = withIds('probe', {

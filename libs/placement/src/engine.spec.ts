@@ -5,6 +5,7 @@ import type { ClusterInput, ExclusionReason, ExistingPlacement, PodRequest, Repl
 import { bestfitPolicy, bestfitScore } from './policies/bestfit';
 import { planPreemption, preempt } from './preemption';
 import { gang, gpus, gridCluster, node, pod, replica, scope } from './testing/builders';
+import { classCount, powerOrderProblems } from './testing/engine-internals';
 import { replicasThatFit, whatIf } from './whatif';
 
 const BESTFIT = { policy: 'bestfit' };
@@ -163,6 +164,26 @@ describe('filters: each reason excludes nodes and is explained', () => {
     const ok = e.place(replica('b', { gpuCount: 2, cap: { limitWatts: 450, wattsPerGpu: 400 } }), BESTFIT);
     expect(ok.placed && ok.pods[0]).toMatchObject({ powerLimitWatts: 450, predictedWatts: 800 });
   });
+  it('a policy that declines nodes the resources allow is its own reason, and every node is counted', () => {
+    const e = new PlacementEngine(twoNodes());
+    const picky = { ...bestfitPolicy(), name: 'picky', assignGpus: () => null };
+    const res = e.place(replica('a'), { policy: picky });
+    expect(!res.placed && res.explanation.message).toBe('0/2 nodes fit: 2 declined by the scoring policy');
+  });
+
+  it('a pod that must run capped is refused where the GPUs do not accept its limit', () => {
+    const e = new PlacementEngine(
+      twoNodes({ node: (id, rack, i) => node(id, rack, { gpus: gpus(8, { minLimitWatts: i === 0 ? 450 : 200 }) }) }),
+    );
+    const always = { cap: { limitWatts: 400, wattsPerGpu: 350, always: true } };
+    const res = e.place(replica('a', always), BESTFIT);
+    expect(res.placed && res.pods[0]).toMatchObject({ nodeId: 'h0r0k0n1', powerLimitWatts: 400 });
+    e.setNodeCondition('h0r0k0n1', { schedulable: false });
+    const no = e.place(replica('b', always), BESTFIT);
+    expect(!no.placed && no.explanation.message).toBe(
+      '0/2 nodes fit: 1 node not ready or cordoned, 1 GPU power-limit range',
+    );
+  });
 });
 
 describe('bestfit score', () => {
@@ -216,14 +237,14 @@ describe('PlacementEngine operations', () => {
     const e = new PlacementEngine(cluster, {
       placements: [at('a', 'h0r0k0n0', 600), at('b', 'h0r0k1n0', 300), at('c', 'h0r0k2n0', 650)],
     });
-    expect(e.classCount).toBe(1);
+    expect(classCount(e)).toBe(1);
     const first = e.place(replica('x', { wattsPerGpu: 500 }));
     expect(first.placed && first.pods[0].nodeId).toBe('h0r0k2n0');
     e.release('x');
     e.release('c');
     const second = e.place(replica('y', { wattsPerGpu: 500 }));
     expect(second.placed && second.pods[0].nodeId).toBe('h0r0k0n0');
-    expect(e.powerOrderProblems()).toEqual([]);
+    expect(powerOrderProblems(e)).toEqual([]);
   });
 
   it('fills a partly used node before an empty one (bestfit)', () => {

@@ -1,47 +1,57 @@
+import {
+  capAllowed,
+  FITS,
+  gangAnchorFilter,
+  minNeedMw,
+  nodeReadyFilter,
+  policyGpusFilter,
+  powerFilter,
+  stateStatus,
+  tenantWattQuotaFilter,
+  type FilterStatus,
+  type GangDemand,
+  type NodeFacts,
+} from './filters';
 import type { ExclusionCount, ExclusionReason, Explanation, ScopeKind } from './model';
-import type { NodeResources } from './policies/policy';
 import type { ValidPod } from './request';
 
-/** A group of nodes in the same free state. */
-export interface ExplainClass {
-  readonly resources: NodeResources;
-  readonly product: string | null;
-  readonly gpuMemoryMiB: number;
+/** A group of up nodes in the same free state. */
+export interface ExplainClass extends NodeFacts {
   readonly members: readonly number[];
 }
 
-/** What explainUnschedulable needs from the engine: node classes and power lookups. */
-export interface ExplainInput {
+/** What explainUnschedulable needs from the engine: node classes, the policy's choice per class, power lookups. */
+export interface ExplainInput<C extends ExplainClass = ExplainClass> {
   readonly totalNodes: number;
-  /** Nodes outside [lo, hi) were excluded by a gang's topology. */
-  readonly lo: number;
-  readonly hi: number;
   readonly pod: ValidPod;
+  /** The gang the pod is the first of (more than one pod), or null. */
+  readonly gang: GangDemand | null;
   readonly tenantRoomMw: number;
-  readonly classes: readonly ExplainClass[];
-  fits(cls: ExplainClass): boolean;
-  minNeedMw(cls: ExplainClass): number;
-  minNeedIgnoringTenantMw(cls: ExplainClass): number;
+  /** Every up node is a member of exactly one class; the others are not ready or cordoned. */
+  readonly classes: readonly C[];
+  policyGpus(cls: C): readonly number[] | null;
   powerRoom(n: number): { roomMw: number; scope: number };
   scopeKind(s: number): ScopeKind;
 }
 
-/** Order in which reasons are tested and listed: a node counts under the first that excludes it. */
+/** Order in which reasons are listed (the filters' order; see filters/index.ts). */
 const ORDER: readonly ExclusionReason[] = [
   'tenant-gpu-quota',
-  'topology',
   'node-not-ready',
   'gpu-product',
   'gpu-memory',
+  'gpu-power-limit',
   'gpus',
   'cpu',
   'memory',
+  'policy',
   'tenant-watt-quota',
   'node-power',
   'rack-power',
   'row-power',
   'hall-power',
   'site-power',
+  'topology',
 ];
 
 const LABEL: Record<ExclusionReason, string> = {
@@ -50,9 +60,11 @@ const LABEL: Record<ExclusionReason, string> = {
   'node-not-ready': 'node not ready or cordoned',
   'gpu-product': 'GPU product',
   'gpu-memory': 'GPU memory',
+  'gpu-power-limit': 'GPU power-limit range',
   gpus: 'not enough free GPUs',
   cpu: 'not enough CPU',
   memory: 'not enough memory',
+  policy: 'declined by the scoring policy',
   'tenant-watt-quota': 'tenant power quota',
   'node-power': 'node power',
   'rack-power': 'rack power',
@@ -61,114 +73,64 @@ const LABEL: Record<ExclusionReason, string> = {
   'site-power': 'site power',
 };
 
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Nodes per reason, with the closest miss (the best any refused node had). */
 class Tally {
   readonly counts = new Map<ExclusionReason, Mutable<ExclusionCount>>();
-  add(reason: ExclusionReason, nodes: number, needs?: number, best?: number, unit?: ExclusionCount['unit']): void {
-    if (nodes <= 0) return;
-    const cur = this.counts.get(reason);
+  add(s: FilterStatus, nodes: number): void {
+    if (nodes <= 0 || s.reason === null) return;
+    const cur = this.counts.get(s.reason);
     if (cur === undefined) {
-      const entry: Mutable<ExclusionCount> = { reason, nodes };
-      if (needs !== undefined) Object.assign(entry, { needs, best, unit });
-      this.counts.set(reason, entry);
+      const entry: Mutable<ExclusionCount> = { reason: s.reason, nodes };
+      if (s.needs !== undefined) Object.assign(entry, { needs: s.needs, best: s.best, unit: s.unit });
+      this.counts.set(s.reason, entry);
       return;
     }
     cur.nodes += nodes;
-    if (best !== undefined && (cur.best === undefined || best > cur.best)) cur.best = best;
+    if (s.best !== undefined && (cur.best === undefined || s.best > cur.best)) cur.best = s.best;
   }
 }
 
 /**
- * Why no node takes the pod: each node counted under the first reason that excludes it,
- * with the closest miss per reason. Works per node class, so it costs about as much as a
- * search, not a pass over every node.
+ * Why no node takes the pod: each node counted under the first filter that refuses it (the
+ * filters' own statuses), with the closest miss per reason. `replica` is the status of the
+ * filters that judge the whole replica (tenant GPU quota): a refusal there counts every node.
+ * Works per node class, and per node only for power, so it costs about as much as a search.
+ * A single pod's node that every filter accepts is not counted: the search would have taken it.
  */
-export function explainUnschedulable(
-  input: ExplainInput,
-  quota: { quotaMilli?: number; askedMilli?: number },
+export function explainUnschedulable<C extends ExplainClass>(
+  input: ExplainInput<C>,
+  replica: FilterStatus,
 ): Explanation {
   const t = new Tally();
   const N = input.totalNodes;
-  const pod = input.pod;
-  const d = pod.demand;
-  if (quota.quotaMilli !== undefined) {
-    t.add('tenant-gpu-quota', N, (quota.askedMilli ?? 0) / 1000, Math.max(0, quota.quotaMilli) / 1000, 'gpus');
+  if (replica !== FITS) {
+    t.add(replica, N);
     return finish(t, input, N);
   }
-  t.add('topology', N - (input.hi - input.lo));
-  let ready = 0;
+  const pod = input.pod;
+  let up = 0;
   for (const cls of input.classes) {
-    const lo = lowerBound(cls.members, input.lo);
-    const hi = lowerBound(cls.members, input.hi);
-    const count = hi - lo;
-    if (count === 0) continue;
-    ready += count;
-    const res = cls.resources;
-    if (pod.totalMilli > 0) {
-      if (cls.product === null || (pod.products !== null && !pod.products.has(cls.product))) {
-        t.add('gpu-product', count);
-        continue;
-      }
-      if (cls.gpuMemoryMiB < pod.minGpuMemoryMiB) {
-        t.add('gpu-memory', count, pod.minGpuMemoryMiB, cls.gpuMemoryMiB, 'MiB');
-        continue;
-      }
-      let usable = 0;
-      let maxFree = 0;
-      for (const f of res.gpuFreeMilli) {
-        if (f >= d.gpuMilli) usable++;
-        maxFree = Math.max(maxFree, f);
-      }
-      if (usable < d.gpuCount) {
-        if (d.gpuMilli >= 1000) t.add('gpus', count, d.gpuCount, usable, 'gpus');
-        else t.add('gpus', count, d.gpuMilli, maxFree, 'milli');
-        continue;
-      }
-    }
-    if (res.cpuFreeMilli < d.cpuMilli) {
-      t.add('cpu', count, d.cpuMilli, res.cpuFreeMilli, 'milli');
+    const count = cls.members.length;
+    up += count;
+    const capOk = capAllowed(pod, cls.limitMin, cls.limitMax);
+    let s = stateStatus(pod, cls);
+    if (s === FITS) s = policyGpusFilter(input.policyGpus(cls));
+    if (s === FITS) s = tenantWattQuotaFilter(pod, capOk, input.tenantRoomMw);
+    if (s !== FITS) {
+      t.add(s, count);
       continue;
     }
-    if (res.memoryFreeMiB < d.memoryMiB) {
-      t.add('memory', count, d.memoryMiB, res.memoryFreeMiB, 'MiB');
-      continue;
-    }
-    if (!input.fits(cls)) {
-      // The policy declined a node the engine's own resource check accepts (e.g. its GPU choice rule).
-      t.add('gpus', count);
-      continue;
-    }
-    const need = input.minNeedMw(cls);
-    if (need === Number.POSITIVE_INFINITY) {
-      t.add(
-        'tenant-watt-quota',
-        count,
-        input.minNeedIgnoringTenantMw(cls) / 1000,
-        Math.max(0, input.tenantRoomMw) / 1000,
-        'watts',
-      );
-      continue;
-    }
-    for (let i = lo; i < hi; i++) {
-      const { roomMw, scope } = input.powerRoom(cls.members[i]);
-      if (roomMw >= need) continue; // fits: a node the search did not take (spreading, ranges); nothing to explain
-      const reason: ExclusionReason = scope < 0 ? 'node-power' : (`${input.scopeKind(scope)}-power` as ExclusionReason);
-      t.add(reason, 1, need / 1000, Math.max(0, roomMw) / 1000, 'watts');
+    const need = minNeedMw(pod, capOk, input.tenantRoomMw);
+    for (const n of cls.members) {
+      const { roomMw, scope } = input.powerRoom(n);
+      let p = powerFilter(need, roomMw, scope < 0 ? 'node' : input.scopeKind(scope));
+      if (p === FITS && input.gang !== null) p = gangAnchorFilter(false);
+      t.add(p, 1);
     }
   }
-  t.add('node-not-ready', input.hi - input.lo - ready);
+  t.add(nodeReadyFilter({ up: false }), N - up);
   return finish(t, input, N);
 }
 
@@ -179,7 +141,13 @@ function fmt(v: number, unit: ExclusionCount['unit']): string {
   return `${v}`;
 }
 
-function finish(t: Tally, input: ExplainInput, N: number): Explanation {
+function label(r: ExclusionReason, gang: GangDemand | null): string {
+  if (r === 'topology' && gang !== null)
+    return `in no ${gang.kind ?? 'cluster'} with room for the whole gang of ${gang.pods} pods`;
+  return LABEL[r];
+}
+
+function finish(t: Tally, input: ExplainInput<ExplainClass>, N: number): Explanation {
   const reasons = ORDER.flatMap((r) => {
     const c = t.counts.get(r);
     return c ? [c] : [];
@@ -189,7 +157,7 @@ function finish(t: Tally, input: ExplainInput, N: number): Explanation {
       r.needs === undefined
         ? ''
         : ` (needs ${fmt(r.needs, r.unit)}, best ${r.unit === 'watts' ? 'headroom ' : ''}${fmt(r.best ?? 0, r.unit)})`;
-    return `${r.nodes} ${LABEL[r.reason]}${miss}`;
+    return `${r.nodes} ${label(r.reason, input.gang)}${miss}`;
   });
   return {
     totalNodes: N,
@@ -197,4 +165,9 @@ function finish(t: Tally, input: ExplainInput, N: number): Explanation {
     reasons,
     message: `0/${N} nodes fit${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`,
   };
+}
+
+/** The message for a failure the caller asked not to explain. */
+export function unexplained(totalNodes: number, podId: string): Explanation {
+  return { totalNodes, podId, reasons: [], message: `0/${totalNodes} nodes fit (not explained)` };
 }

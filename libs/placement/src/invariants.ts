@@ -1,4 +1,5 @@
-import type { PlacementEngine } from './engine';
+import { indexState } from './core/introspection';
+import { engineCore, type PlacementEngine } from './engine';
 import { scopeBudget, toMilliwatts } from './topology';
 
 /**
@@ -7,8 +8,9 @@ import { scopeBudget, toMilliwatts } from './topology';
  */
 export function checkInvariants(engine: PlacementEngine): string[] {
   const problems: string[] = [];
-  const topo = engine.topology;
-  const st = engine.indexState();
+  const core = engineCore(engine);
+  const topo = core.topology;
+  const st = indexState(core);
   const N = topo.nodes.length;
   const gpuUsed = topo.nodes.map((n) => n.gpus.map(() => 0));
   const cpu = topo.nodes.map(() => 0);
@@ -54,7 +56,7 @@ export function checkInvariants(engine: PlacementEngine): string[] {
       problems.push(`node ${node.id}: memory free ${st.nodeMemFree[n]} != ${node.memoryMiB - mem[n]}`);
     if (st.nodeLoadMw[n] !== nodeMw[n]) problems.push(`node ${node.id}: load ${st.nodeLoadMw[n]} != ${nodeMw[n]}`);
     if (st.nodeBudgetMw[n] !== toMilliwatts(node.maxWatts)) problems.push(`node ${node.id}: budget`);
-    const key = st.nodeUp[n] ? engine.classKeyOf(n) : null;
+    const key = st.nodeUp[n] ? core.st.classKeyOf(n) : null;
     if (st.nodeClassKey[n] !== key) problems.push(`node ${node.id}: class ${st.nodeClassKey[n]} != ${key}`);
   }
   topo.scopes.forEach((s, i) => {
@@ -87,11 +89,11 @@ export function checkInvariants(engine: PlacementEngine): string[] {
       if (i > 0 && c.members[i - 1] >= n) problems.push(`class ${c.key}: members not sorted`);
       if (seen.has(n)) problems.push(`node ${n} in two classes`);
       seen.add(n);
-      if (engine.classKeyOf(n) !== c.key)
-        problems.push(`node ${n} in class ${c.key} but has key ${engine.classKeyOf(n)}`);
+      if (core.st.classKeyOf(n) !== c.key)
+        problems.push(`node ${n} in class ${c.key} but has key ${core.st.classKeyOf(n)}`);
     });
     const rep = c.members[0];
-    if (rep !== undefined && JSON.stringify(engine.nodeResources(rep)) !== JSON.stringify(c.resources))
+    if (rep !== undefined && JSON.stringify(core.st.nodeResources(rep)) !== JSON.stringify(c.resources))
       problems.push(`class ${c.key}: resources differ from members`);
   }
   for (let n = 0; n < N; n++)
@@ -108,7 +110,8 @@ export function checkInvariants(engine: PlacementEngine): string[] {
  */
 export function countViolations(engine: PlacementEngine): { total: number; details: string[] } {
   const details: string[] = [];
-  const topo = engine.topology;
+  const core = engineCore(engine);
+  const topo = core.topology;
   const cluster = engine.currentCluster();
   const gpuUsed = topo.nodes.map((n) => n.gpus.map(() => 0));
   const cpu = topo.nodes.map(() => 0);
@@ -150,7 +153,7 @@ export function countViolations(engine: PlacementEngine): { total: number; detai
         tenantMilli.set(t, (tenantMilli.get(t) ?? 0) + pp.gpuIndices.length * req.gpuMilli);
         tenantMw.set(t, (tenantMw.get(t) ?? 0) + mw);
       }
-      if (snap.replica.topology) anchors.add(String(engine.ancestorOfKind(n, snap.replica.topology)));
+      if (snap.replica.topology) anchors.add(String(core.st.ancestorOfKind(n, snap.replica.topology)));
     }
     if (anchors.size > 1) details.push(`gang ${snap.replica.id}: spans ${anchors.size} ${snap.replica.topology}s`);
   }

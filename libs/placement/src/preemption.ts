@@ -1,4 +1,5 @@
-import type { PlacedReplica, PlacementEngine, Scoring, ScoringChoice } from './engine';
+import type { EngineCore } from './core/engine-core';
+import { engineCore, type PlacedReplica, type PlacementEngine, type Scoring, type ScoringChoice } from './engine';
 import { PlacementInputError } from './errors';
 import type { PlaceResult, PodPlacement, ReplicaRequest } from './model';
 import type { ValidReplica } from './request';
@@ -146,17 +147,18 @@ export function planPreemption(
   request: ReplicaRequest,
   options: PreemptionOptions = {},
 ): PreemptionPlan | null {
-  const v = engine.validateNew(request);
-  const sc = engine.scoringFor(options);
+  const core = engineCore(engine);
+  const v = core.validateNew(request);
+  const sc = core.scoringFor(options);
   const exactPool = limitOption(options.exactPoolSize, 'exactPoolSize', DEFAULT_EXACT_POOL);
   const maxChecks = limitOption(options.maxChecks, 'maxChecks', DEFAULT_MAX_CHECKS);
   const maxAnchors = limitOption(options.maxAnchors, 'maxAnchors', DEFAULT_MAX_ANCHORS);
-  const now = engine.placementIfPlaced(v, sc);
+  const now = core.placementIfPlaced(v, sc);
   if (now !== null) return planOf([], now, true);
   const pool: Victim[] = [];
   for (const r of engine.placedReplicas.values()) if (r.valid.priority < v.priority) pool.push(victimOf(r));
   if (pool.length === 0) return null;
-  const search = new Search(engine, v, sc, maxChecks);
+  const search = new Search(core, v, sc, maxChecks);
   if (pool.length <= exactPool) {
     search.unbounded = true;
     const best = search.exhaustive(pool.sort(victimOrder), null, false);
@@ -194,7 +196,7 @@ class Search {
   unbounded = false;
 
   constructor(
-    private readonly engine: PlacementEngine,
+    private readonly core: EngineCore,
     private readonly v: ValidReplica,
     private readonly sc: Scoring,
     private readonly maxChecks: number,
@@ -207,7 +209,7 @@ class Search {
   /** Where the request goes with these victims gone, or null. */
   fitsWithout(set: readonly Victim[]): PodPlacement[] | null {
     this.checks++;
-    const e = this.engine;
+    const e = this.core;
     for (const x of set) e.suspend(x.id);
     try {
       return e.placementIfPlaced(this.v, this.sc);
@@ -258,7 +260,7 @@ class Search {
     // the request's tenant's replicas first, then the lowest priorities, anywhere.
     const tenant = this.v.tenant;
     const ofTenant = (x: Victim) =>
-      tenant !== null && this.engine.placedReplicas.get(x.id)!.valid.tenant === tenant ? 0 : 1;
+      tenant !== null && this.core.st.replicas.get(x.id)!.valid.tenant === tenant ? 0 : 1;
     const global = [...pool].sort((a, b) => ofTenant(a) - ofTenant(b) || prefixOrder(a, b)).slice(0, MAX_ANCHOR_POOL);
     return this.prefixThenReduce(global);
   }
@@ -291,13 +293,13 @@ class Search {
    * candidates' pods; an anchor's pool is built only if it is searched.
    */
   private rankAnchors(byId: ReadonlyMap<string, Victim>): { bound: number; pool: () => Victim[] }[] {
-    const e = this.engine;
+    const e = this.core;
     const topo = e.topology;
     const v = this.v;
     // GPU milli each candidate holds on each node.
     const perNode = new Map<number, Map<string, number>>();
     for (const id of byId.keys())
-      for (const p of e.placedReplicas.get(id)!.pods) {
+      for (const p of e.st.replicas.get(id)!.pods) {
         let m = perNode.get(p.node);
         if (!m) perNode.set(p.node, (m = new Map()));
         m.set(id, (m.get(id) ?? 0) + p.gpus.length * p.milli);
@@ -325,7 +327,7 @@ class Search {
         if (!e.couldEverHold(n, pod)) continue;
         const local = perNode.get(n) ?? none;
         // The node's own candidates first, then the rest of its rack's (they free rack power).
-        consider(n, e.nodeFreeMilli(n), local, () => {
+        consider(n, e.st.nodeFreeMilli(n), local, () => {
           const path = topo.nodePath[n];
           const own = path[path.length - 1];
           const rest = [...within(topo.scopeStart[own], topo.scopeEnd[own]).keys()].filter((id) => !local.has(id));
@@ -341,7 +343,7 @@ class Search {
         for (let n = topo.scopeStart[s]; n < topo.scopeEnd[s] && !holds; n++) holds = e.couldEverHold(n, v.pods[0]);
         if (!holds) continue;
         const local = within(topo.scopeStart[s], topo.scopeEnd[s]);
-        consider(s, e.scopeFreeMilliOf(s), local, () => sorted(local.keys()).slice(0, MAX_ANCHOR_POOL));
+        consider(s, e.st.scopeFreeMilli[s], local, () => sorted(local.keys()).slice(0, MAX_ANCHOR_POOL));
       }
     }
     out.sort((a, b) => a.bound - b.bound || a.milli - b.milli || a.order - b.order);

@@ -1,4 +1,17 @@
-import type { ClusterInput, ExistingPlacement, PodPlacement, ReplicaRequest } from './model';
+import {
+  capAllowed,
+  FITS,
+  fixedGpuFacts,
+  freeGpuSummary,
+  gangAnchorFilter,
+  nodeStatus,
+  podMilliwatts,
+  runsCapped,
+  tenantGpuQuotaFilter,
+  type FilterStatus,
+  type NodeFacts,
+} from './filters';
+import type { ClusterInput, ExistingPlacement, PodPlacement, ReplicaRequest, ScopeKind } from './model';
 import type { NodeResources, PolicyContext, ScoringPolicy } from './policies/policy';
 import { validateReplica, type ValidPod, type ValidReplica } from './request';
 import { buildTopology, scopeBudget, toMilliwatts, type Topology } from './topology';
@@ -93,6 +106,61 @@ interface Pick {
   limit: number | null;
 }
 
+/** Node n as the filters see it, from the reference's own recount, with its tightest power headroom. */
+interface NodeView {
+  readonly facts: NodeFacts;
+  readonly roomMw: number;
+  readonly roomBudgetMw: number;
+  readonly at: ScopeKind | 'node';
+}
+
+function nodeView(topo: Topology, budgets: readonly number[], st: State, n: number): NodeView {
+  const node = topo.nodes[n];
+  const resources: NodeResources = {
+    gpuProduct: node.gpuProduct ?? '',
+    gpuFreeMilli: [...st.gpuFree[n]],
+    cpuFreeMilli: st.cpu[n],
+    memoryFreeMiB: st.mem[n],
+    cpuCapacityMilli: node.cpuMilli,
+    memoryCapacityMiB: node.memoryMiB,
+  };
+  let roomMw = toMilliwatts(node.maxWatts) - st.nodeLoad[n];
+  let roomBudgetMw = toMilliwatts(node.maxWatts);
+  let at: ScopeKind | 'node' = 'node';
+  for (const s of topo.nodePath[n])
+    if (budgets[s] - st.scopeLoad[s] < roomMw) {
+      roomMw = budgets[s] - st.scopeLoad[s];
+      roomBudgetMw = budgets[s];
+      at = topo.scopeKind[s];
+    }
+  const facts: NodeFacts = {
+    up: node.ready !== false && node.schedulable !== false,
+    product: node.gpuProduct,
+    ...fixedGpuFacts(node),
+    resources,
+    ...freeGpuSummary(st.gpuFree[n]),
+  };
+  return { facts, roomMw, roomBudgetMw, at };
+}
+
+/** What the reference needs about the request and the cluster before judging nodes. */
+function prepare(cluster: ClusterInput, placements: readonly ExistingPlacement[], request: ReplicaRequest) {
+  const topo = buildTopology(cluster);
+  const tenants = cluster.tenants ? new Set(cluster.tenants.map((t) => t.id)) : null;
+  const v = validateReplica(request, topo, tenants);
+  const budgets = topo.scopes.map((s) => toMilliwatts(scopeBudget(s)));
+  const tenantInput = cluster.tenants?.find((t) => t.id === v.tenant);
+  const base = stateFrom(topo, placements);
+  const quota = tenantGpuQuotaFilter(
+    v.tenant === null ? 0 : (base.tenantMilli.get(v.tenant) ?? 0),
+    tenantInput?.gpuQuota == null ? undefined : Math.round(tenantInput.gpuQuota * 1000),
+    v.totalMilli,
+  );
+  const tenantRoom = (st: State) =>
+    tenantInput?.wattQuota == null ? Infinity : toMilliwatts(tenantInput.wattQuota) - (st.tenantMw.get(v.tenant!) ?? 0);
+  return { topo, v, budgets, base, quota, tenantRoom };
+}
+
 export function referencePlace(
   cluster: ClusterInput,
   placements: readonly ExistingPlacement[],
@@ -100,76 +168,32 @@ export function referencePlace(
   policy: ScoringPolicy,
   ctx: PolicyContext = { workload: [] },
 ): ReferenceResult {
-  const topo = buildTopology(cluster);
-  const tenants = cluster.tenants ? new Set(cluster.tenants.map((t) => t.id)) : null;
-  const v = validateReplica(request, topo, tenants);
-  const budgets = topo.scopes.map((s) => toMilliwatts(scopeBudget(s)));
-  const tenantInput = cluster.tenants?.find((t) => t.id === v.tenant);
-  const base = stateFrom(topo, placements);
-  if (
-    tenantInput?.gpuQuota != null &&
-    (base.tenantMilli.get(v.tenant!) ?? 0) + v.totalMilli > Math.round(tenantInput.gpuQuota * 1000)
-  )
-    return { placed: false };
+  const { topo, v, budgets, base, quota, tenantRoom } = prepare(cluster, placements, request);
+  if (quota !== FITS) return { placed: false };
 
   /** Every node the pod fits on in [lo, hi), best first: highest score, then lowest node number. */
   const rankFor = (st: State, pod: ValidPod, lo: number, hi: number, excluded: (n: number) => boolean): Pick[] => {
     const all: Pick[] = [];
-    const tenantRoom =
-      tenantInput?.wattQuota == null
-        ? Infinity
-        : toMilliwatts(tenantInput.wattQuota) - (st.tenantMw.get(v.tenant!) ?? 0);
+    const room = tenantRoom(st);
     for (let n = lo; n < hi; n++) {
-      const node = topo.nodes[n];
-      if (node.ready === false || node.schedulable === false || excluded(n)) continue;
-      const d = pod.demand;
-      if (pod.totalMilli > 0) {
-        if (node.gpuProduct === null || (pod.products !== null && !pod.products.has(node.gpuProduct))) continue;
-        if (Math.min(...node.gpus.map((g) => g.memoryMiB)) < pod.minGpuMemoryMiB) continue;
-      }
-      if (st.cpu[n] < d.cpuMilli || st.mem[n] < d.memoryMiB) continue;
-      if (st.gpuFree[n].filter((f) => f >= d.gpuMilli).length < d.gpuCount) continue;
-      const res: NodeResources = {
-        gpuProduct: node.gpuProduct ?? '',
-        gpuFreeMilli: [...st.gpuFree[n]],
-        cpuFreeMilli: st.cpu[n],
-        memoryFreeMiB: st.mem[n],
-        cpuCapacityMilli: node.cpuMilli,
-        memoryCapacityMiB: node.memoryMiB,
-      };
-      const gpus = policy.assignGpus(res, d, ctx);
-      if (gpus === null) continue;
-      let room = toMilliwatts(node.maxWatts) - st.nodeLoad[n];
-      let roomBudget = toMilliwatts(node.maxWatts);
-      for (const s of topo.nodePath[n]) {
-        if (budgets[s] - st.scopeLoad[s] < room) {
-          room = budgets[s] - st.scopeLoad[s];
-          roomBudget = budgets[s];
-        }
-      }
-      const viewRoom = room;
-      room = Math.min(room, tenantRoom);
-      let mw = toMilliwatts(pod.watts);
-      let limit: number | null = null;
-      if (mw > room || !pod.uncapped) {
-        const capOk =
-          pod.cappedWatts !== null &&
-          node.gpus.every((g) => pod.capLimitWatts! >= g.minLimitWatts && pod.capLimitWatts! <= g.maxLimitWatts) &&
-          toMilliwatts(pod.cappedWatts) <= room;
-        if (!capOk) continue;
-        mw = toMilliwatts(pod.cappedWatts!);
-        limit = pod.capLimitWatts;
-      }
+      if (excluded(n)) continue;
+      const view = nodeView(topo, budgets, st, n);
+      const res = view.facts.resources;
+      let gpus: readonly number[] | null = null;
+      const status = nodeStatus(pod, view.facts, () => (gpus = policy.assignGpus(res, pod.demand, ctx)), room, view);
+      if (status !== FITS || gpus === null) continue;
+      const capOk = capAllowed(pod, view.facts.limitMin, view.facts.limitMax);
+      const mw = podMilliwatts(pod, capOk, Math.min(view.roomMw, room));
       const path = topo.nodePath[n];
       const enclosing = path[path.length - 1];
-      const score = policy.score(res, d, gpus, ctx, {
-        headroomWatts: viewRoom / 1000,
-        budgetWatts: roomBudget / 1000,
+      const score = policy.score(res, pod.demand, gpus, ctx, {
+        headroomWatts: view.roomMw / 1000,
+        budgetWatts: view.roomBudgetMw / 1000,
         podWatts: mw / 1000,
         enclosingHeadroomWatts: (budgets[enclosing] - st.scopeLoad[enclosing]) / 1000,
         enclosingBudgetWatts: budgets[enclosing] / 1000,
       });
-      all.push({ node: n, gpus, score, mw, limit });
+      all.push({ node: n, gpus, score, mw, limit: runsCapped(pod, mw) ? pod.capLimitWatts : null });
     }
     return all.sort((a, b) => b.score - a.score || a.node - b.node);
   };
@@ -243,6 +267,35 @@ export function referencePlace(
     if (r.placed) return r;
   }
   return attempt(null);
+}
+
+/**
+ * For a request that cannot be placed: the status of every node for its first pod, from the
+ * filters run node by node on the reference's own recount (the tenant GPU quota refuses every
+ * node; for a gang, a node every per-pod filter accepts is refused by the gang anchor filter).
+ * What an explanation's counts must add up to.
+ */
+export function referenceNodeStatuses(
+  cluster: ClusterInput,
+  placements: readonly ExistingPlacement[],
+  request: ReplicaRequest,
+  policy: ScoringPolicy,
+  ctx: PolicyContext = { workload: [] },
+): FilterStatus[] {
+  const { topo, v, budgets, base, quota, tenantRoom } = prepare(cluster, placements, request);
+  const pod = v.pods[0];
+  return topo.nodes.map((_, n) => {
+    if (quota !== FITS) return quota;
+    const view = nodeView(topo, budgets, base, n);
+    const s = nodeStatus(
+      pod,
+      view.facts,
+      () => policy.assignGpus(view.facts.resources, pod.demand, ctx),
+      tenantRoom(base),
+      view,
+    );
+    return s === FITS && v.pods.length > 1 ? gangAnchorFilter(false) : s;
+  });
 }
 
 export interface ReferencePreemption {

@@ -1,7 +1,7 @@
 import { PlacementInputError } from './errors';
 import type { GangTopology, PodRequest, ReplicaRequest } from './model';
 import type { PodDemand } from './policies/policy';
-import type { Topology } from './topology';
+import { toMilliwatts, type Topology } from './topology';
 
 /** A validated pod with what the engine derives once: its policy demand, cache key and watts. */
 export interface ValidPod {
@@ -14,8 +14,12 @@ export interface ValidPod {
   /** Total GPU share asked, in milli (gpuCount x gpuMilli). */
   readonly totalMilli: number;
   readonly watts: number;
+  /** The same in integer milliwatts, as the engine accounts it. */
+  readonly milliwatts: number;
   /** Capped alternative; null when capping is not allowed. */
   readonly cappedWatts: number | null;
+  /** The capped alternative in milliwatts; Infinity when capping is not allowed. */
+  readonly cappedMilliwatts: number;
   readonly capLimitWatts: number | null;
   /** False when the pod must always run capped. */
   readonly uncapped: boolean;
@@ -108,7 +112,9 @@ function validatePod(p: PodRequest, field: string, topo: Topology): ValidPod {
     minGpuMemoryMiB: minMem,
     totalMilli: count * milli,
     watts: wattsPerGpu * share,
+    milliwatts: toMilliwatts(wattsPerGpu * share),
     cappedWatts,
+    cappedMilliwatts: cappedWatts === null ? Number.POSITIVE_INFINITY : toMilliwatts(cappedWatts),
     capLimitWatts: capLimit,
     uncapped: !(p.cap?.always ?? false),
   };

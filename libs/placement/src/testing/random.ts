@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import type { PlacementEngine } from '../engine';
+import { PlacementInputError } from '../errors';
 import type { ClusterInput, GangTopology, NodeInput, PodRequest, ReplicaRequest, ScopeInput } from '../model';
 
 /**
@@ -194,3 +196,15 @@ export const arbOp: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: arbReplica.map((replica) => ({ kind: 'preempt' as const, replica: { ...replica, priority: 5 } })),
   },
 );
+
+/** Places the 'place' ops of a stream (replica ids r0, r1, ...), skipping requests the cluster refuses as invalid. */
+export function placeOps(engine: PlacementEngine, ops: readonly Op[]): void {
+  ops.forEach((op, i) => {
+    if (op.kind !== 'place') return;
+    try {
+      engine.place(withIds(`r${i}`, op.replica));
+    } catch (err) {
+      if (!(err instanceof PlacementInputError)) throw err;
+    }
+  });
+}
