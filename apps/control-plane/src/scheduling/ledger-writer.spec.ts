@@ -1,22 +1,6 @@
 import { LedgerWriter } from './ledger-writer';
-import type { AllocationRecord } from './scheduling-ports';
+import { allocationRow as row } from './test/builders';
 import { InvariantLedger } from './test/in-memory-ports';
-
-function row(podUid: string): AllocationRecord {
-  return {
-    podUid,
-    podNamespace: 'ml',
-    podName: podUid,
-    nodeName: 'n0',
-    gpus: [],
-    predictedWatts: 0,
-    powerLimitWatts: null,
-    priority: 'standard',
-    tenant: null,
-    deployment: null,
-    state: 'reserved',
-  };
-}
 
 /** A ledger whose next writes fail, as a database that went away. */
 class FlakyLedger extends InvariantLedger {

@@ -1,6 +1,7 @@
 import type { PodRequest } from '@switchyard/placement';
 import { ClusterState } from '../cluster-state/cluster-state';
 import { PlacedPods, type PlacedPodState } from './placed-pods';
+import { allocationRow } from './test/builders';
 import { rackInventory } from './test/in-memory-ports';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -21,19 +22,7 @@ function placedGang() {
   for (const placement of result.pods) {
     const key = placement.podId;
     const entry: PlacedPodState = {
-      record: {
-        podUid: `uid-${key}`,
-        podNamespace: 'ml',
-        podName: key.slice(3),
-        nodeName: placement.nodeId,
-        gpus: [],
-        predictedWatts: 0,
-        powerLimitWatts: null,
-        priority: 'standard',
-        tenant: null,
-        deployment: null,
-        state: 'reserved',
-      },
+      record: allocationRow(`uid-${key}`, { podName: key.slice(3), nodeName: placement.nodeId }),
       replicaId: unitRequest.id,
       request: pod(key),
       placement,

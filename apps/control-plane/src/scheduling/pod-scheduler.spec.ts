@@ -4,7 +4,7 @@ import { schedulingReadModel } from './scheduling-read-model';
 import type { PodView } from './pod-model';
 import type { SchedulingMetricsHook } from './scheduling-ports';
 import { InvariantLedger, RecordingCluster, rackInventory } from './test/in-memory-ports';
-import { asBound, gpuPod } from './test/builders';
+import { allocationRow, asBound, gpuPod } from './test/builders';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -215,19 +215,7 @@ describe('PodScheduler', () => {
     // A new leader: p0 is bound and has its row; p1 is bound but its row was lost; a row exists for a pod that is gone.
     const p1Uid = bound[1].metadata?.uid as string;
     ledger.rows.delete(p1Uid);
-    ledger.rows.set('ghost', {
-      podUid: 'ghost',
-      podNamespace: 'ml',
-      podName: 'ghost',
-      nodeName: 'n0',
-      gpus: [],
-      predictedWatts: 0,
-      powerLimitWatts: null,
-      priority: 'standard',
-      tenant: null,
-      deployment: null,
-      state: 'reserved',
-    });
+    ledger.rows.set('ghost', allocationRow('ghost'));
     const next = new PodScheduler({ state: loadedState(1, 1e6), ledger, cluster, logger, now: () => 0 });
     for (const p of bound) next.podChanged(p);
     const result = await next.activate();

@@ -2,6 +2,7 @@ import { validateModelDeploymentSpec } from '@switchyard/contracts';
 import type { ModelDeploymentView } from '../model-deployment-view';
 import type { PodView } from '../pod-model';
 import type { PodRequestCatalog } from '../pod-request';
+import type { AllocationRecord } from '../scheduling-ports';
 
 /** Builders shared by the scheduling unit tests. */
 export const catalog: PodRequestCatalog = {
@@ -79,5 +80,23 @@ export function asBound(pod: PodView, nodeName: string, ready = false): PodView 
     ...pod,
     spec: { ...pod.spec, nodeName },
     status: { phase: ready ? 'Running' : 'Pending', conditions: ready ? [{ type: 'Ready', status: 'True' }] : [] },
+  };
+}
+
+/** An allocation row for pod `podUid` in namespace ml (reserved, no GPUs unless given). */
+export function allocationRow(podUid: string, fields: Partial<AllocationRecord> = {}): AllocationRecord {
+  return {
+    podUid,
+    podNamespace: 'ml',
+    podName: podUid,
+    nodeName: 'n0',
+    gpus: [],
+    predictedWatts: 0,
+    powerLimitWatts: null,
+    priority: 'standard',
+    tenant: null,
+    deployment: null,
+    state: 'reserved',
+    ...fields,
   };
 }
