@@ -101,6 +101,7 @@ export interface SchedulingMetricsHook {
   attempt?(result: 'scheduled' | 'unschedulable' | 'error', pods: number): void;
   bindLatency?(seconds: number): void;
   queueDepth?(depth: number): void;
+  /** Victim pods the Eviction API accepted to evict, each counted once per eviction. */
   preemption?(victims: number): void;
   /** Engine time for one unit (placement, and the preemption plan when it does not fit). */
   decisionLatency?(seconds: number): void;
