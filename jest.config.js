@@ -11,7 +11,7 @@ const swc = [
   },
 ];
 const aliases = {
-  '^@switchyard/(placement|inventory|contracts|telemetry|kube|kube-sim)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@switchyard/(placement|inventory|contracts|telemetry|kube|kube-sim|node-agent)$': '<rootDir>/libs/$1/src/index.ts',
 };
 module.exports = {
   testEnvironment: 'node',

@@ -69,6 +69,7 @@ describe('deploy/base', () => {
         'crd-modeldeployments.yaml',
         'deployment.yaml',
         'namespace.yaml',
+        'node-agent-daemonset.yaml',
         'prometheusrule.yaml',
         'rbac.yaml',
         'service.yaml',

@@ -9,6 +9,7 @@ import type { CliIo } from './cli-io';
 import { benchCommand } from './commands/bench.command';
 import { dbCommand } from './commands/db.command';
 import { importCommand } from './commands/import.command';
+import { nodeAgentCommand } from './commands/node-agent.command';
 import { replayCommand } from './commands/replay.command';
 import { simCommand } from './commands/sim.command';
 import { startCommand } from './commands/start.command';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo): Command {
   for (const command of [
     startCommand(io),
     simCommand(io),
+    nodeAgentCommand(io),
     topologyCommand(io),
     importCommand(io),
     tokenCommand(io),

@@ -46,6 +46,10 @@ export const ANNOTATION = {
   gpus: 'switchyard.io/gpus',
   /** Set at bind time when the allocation runs under a GPU power cap, in whole watts. */
   powerLimitWatts: 'switchyard.io/power-limit-watts',
+  /** Written by the node agent: the GPU power limit in force on the pod's GPUs, in whole watts. */
+  enforcedPowerLimitWatts: 'switchyard.io/enforced-power-limit-watts',
+  /** Written by the node agent: why that limit (`default`, `requested`, `clamped`, `lowered`, `malformed`, `failed`). */
+  powerLimitEnforcement: 'switchyard.io/power-limit-enforcement',
   modelProfile: 'switchyard.io/model',
 } as const;
 

@@ -49,6 +49,8 @@ export interface KubeSim {
   readonly api: ObjectApi;
   readonly faults: FaultInjector;
   readonly nodes: SimulatedNodes;
+  /** The GPU power limit in force on a simulated GPU (the node agent's role, played by the simulated kubelet). */
+  enforcedLimitWatts(nodeName: string, gpuIndex: number): number | undefined;
   kubeconfig(): string;
   writeKubeconfig(path: string): Promise<void>;
   /** Forgets the watch history, as an etcd compaction: watches from older versions get 410 Gone. */
@@ -167,7 +169,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const token = options.token ?? randomBytes(24).toString('base64url');
   const host = options.host ?? '127.0.0.1';
   const certificate = tls ? await createServingCertificate(host) : undefined;
-  const kubelet = new SimulatedKubelet(api, options.kubeletDelayMs ?? 50, now);
+  const kubelet = new SimulatedKubelet(api, options.kubeletDelayMs ?? 50, now, options.topology?.gpuProducts);
   kubelet.start();
   const namespaces = api.type('', 'namespaces');
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
@@ -208,6 +210,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     api,
     faults,
     nodes: new SimulatedNodes(api, kubelet, now),
+    enforcedLimitWatts: (nodeName, gpuIndex) => kubelet.powerLimits.enforcedLimitWatts(nodeName, gpuIndex),
     kubeconfig,
     async writeKubeconfig(path: string) {
       await mkdir(dirname(path), { recursive: true });

@@ -1,7 +1,9 @@
+import type { TopologyGpuProduct } from '@switchyard/contracts';
 import type { ObjectApi } from './object-api';
 import { timestamp } from './object-api';
 import type { StoreEvent } from './object-store';
 import type { JsonObject, KubeObject } from './resource-type';
+import { SimulatedPowerLimits } from './simulated-power-limits';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -13,24 +15,33 @@ export function isNodeReady(node: KubeObject | undefined): boolean {
 /**
  * Every simulated node's kubelet at once: a pod bound to a Ready node becomes Running (Ready, podIP, startTime)
  * after `delayMs`, and a pod deleted with a grace period is removed after `delayMs` (not the full grace period).
+ * It also plays the node agent: GPU power limits follow the pods' annotations (`powerLimits`).
  */
 export class SimulatedKubelet {
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; kind: 'run' | 'delete' }>();
   private unsubscribe?: () => void;
   private podCounter = 0;
+  readonly powerLimits: SimulatedPowerLimits;
 
   constructor(
     private readonly api: ObjectApi,
     private readonly delayMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    gpuProducts: readonly TopologyGpuProduct[] = [],
+  ) {
+    this.powerLimits = new SimulatedPowerLimits(api, gpuProducts);
+  }
 
   start(): void {
-    this.unsubscribe = this.api.store.subscribe('pods', (e) => this.observe(e));
+    this.unsubscribe = this.api.store.subscribe('pods', (e) => {
+      this.observe(e);
+      this.powerLimits.observe(e);
+    });
   }
 
   stop(): void {
     this.unsubscribe?.();
+    this.powerLimits.stop();
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
   }
