@@ -5,86 +5,24 @@
  * (real PostgreSQL, the embedded Kubernetes API, so the scheduler's metrics are registered).
  * Also: the dashboards are valid JSON with unique panel ids and a `${datasource}` variable.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { stringifyTopology } from '@switchyard/contracts';
 import { METRIC_DEFINITIONS } from '@switchyard/telemetry';
-import { startControlPlane, type ControlPlaneHandle } from '../../apps/control-plane/src/main';
-import { smallTopology } from '../http/support/http-test-app';
-import { openTestDatabase, type TestDatabase } from '../support/database';
+import { startTestControlPlane, type RunningControlPlane } from './support/control-plane';
 import {
-  exportedSeriesNames,
-  metricNamesOf,
-  promqlOfVariableQuery,
-  substituteGrafanaVariables,
-} from './support/promql-metric-names';
-
-const ROOT = join(__dirname, '../..');
-const GRAFANA = join(ROOT, 'deploy/grafana');
-const RULES = join(ROOT, 'deploy/base/prometheusrule.yaml');
+  GRAFANA,
+  allPanels,
+  dashboardExpressions,
+  dashboardFiles,
+  readDashboard,
+  ruleExpressions,
+  type Dashboard,
+  type Expression,
+} from './support/dashboards';
+import { exportedSeriesNames, metricNamesOf, substituteGrafanaVariables } from './support/promql-metric-names';
 
 /** Series Prometheus makes itself for every target, not the app. */
 const PROMETHEUS_SERIES = new Set(['up']);
-
-interface Panel {
-  id?: number;
-  type?: string;
-  title?: string;
-  datasource?: { type?: string; uid?: string };
-  targets?: Array<{ refId?: string; expr?: string; datasource?: { uid?: string } }>;
-  panels?: Panel[];
-}
-interface Dashboard {
-  uid?: string;
-  title?: string;
-  schemaVersion?: number;
-  panels?: Panel[];
-  templating?: {
-    list?: Array<{ name: string; type: string; query?: string | { query?: string }; definition?: string }>;
-  };
-}
-
-/** One PromQL expression and where it was found, for failure messages. */
-interface Expression {
-  readonly where: string;
-  readonly expr: string;
-}
-
-const dashboardFiles = () => readdirSync(GRAFANA).filter((f) => f.endsWith('.json'));
-
-function allPanels(panels: readonly Panel[] = []): Panel[] {
-  return panels.flatMap((p) => [p, ...allPanels(p.panels)]);
-}
-
-function dashboardExpressions(file: string, dashboard: Dashboard): Expression[] {
-  const found: Expression[] = [];
-  for (const panel of allPanels(dashboard.panels)) {
-    for (const target of panel.targets ?? []) {
-      if (target.expr !== undefined)
-        found.push({ where: `${file} panel "${panel.title}" ${target.refId}`, expr: target.expr });
-    }
-  }
-  for (const variable of dashboard.templating?.list ?? []) {
-    if (variable.type !== 'query') continue;
-    const query = typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '');
-    const expr = promqlOfVariableQuery(query);
-    if (expr !== undefined) found.push({ where: `${file} variable $${variable.name}`, expr });
-  }
-  return found;
-}
-
-function ruleExpressions(): Expression[] {
-  return parseAllDocuments(readFileSync(RULES, 'utf8')).flatMap((doc) => {
-    const rule = doc.toJSON() as {
-      spec: { groups: Array<{ name: string; rules: Array<{ alert?: string; record?: string; expr: string }> }> };
-    };
-    return rule.spec.groups.flatMap((g) =>
-      g.rules.map((r) => ({ where: `prometheusrule ${g.name}/${r.alert ?? r.record}`, expr: String(r.expr) })),
-    );
-  });
-}
 
 /** Every expression's metrics that `exported` lacks, and every expression that does not parse. */
 function unknownMetrics(expressions: readonly Expression[], exported: ReadonlySet<string>): string[] {
@@ -101,7 +39,7 @@ function unknownMetrics(expressions: readonly Expression[], exported: ReadonlySe
 
 describe('Grafana dashboards', () => {
   it.each(dashboardFiles())('%s is a valid dashboard with unique panel ids and a ${datasource} variable', (file) => {
-    const dashboard = JSON.parse(readFileSync(join(GRAFANA, file), 'utf8')) as Dashboard;
+    const dashboard = readDashboard(file);
     expect(dashboard.uid).toMatch(/^switchyard-/);
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39); // Grafana 11+
     const panels = allPanels(dashboard.panels);
@@ -130,38 +68,17 @@ describe('Grafana dashboards', () => {
 });
 
 describe('the metrics that the dashboards and alerts use are exported', () => {
-  let db: TestDatabase;
-  let dir: string;
-  let handle: ControlPlaneHandle;
+  let app: RunningControlPlane;
   let exported: Set<string>;
 
   beforeAll(async () => {
-    db = await openTestDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'switchyard-metrics-'));
-    const seed = join(dir, 'topology.yaml');
-    writeFileSync(seed, stringifyTopology(smallTopology()));
-    // The whole control plane as `npm start` runs it, with the embedded Kubernetes API.
-    handle = await startControlPlane({
-      env: {
-        DATABASE_URL: db.url,
-        SWITCHYARD_DATA_DIR: dir,
-        SWITCHYARD_SEED_TOPOLOGY: seed,
-        LOG_LEVEL: 'silent',
-        HOST: '127.0.0.1',
-        PORT: '0',
-      },
-      print: () => undefined,
-    });
-    const res = await fetch(`${handle.url}/metrics`);
+    app = await startTestControlPlane();
+    const res = await fetch(`${app.handle.url}/metrics`);
     expect(res.status).toBe(200);
     exported = exportedSeriesNames(await res.text());
   });
 
-  afterAll(async () => {
-    await handle?.close();
-    await db?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => app?.close());
 
   it('the running app exports the scheduler, informer, scope and HTTP metrics', () => {
     for (const name of [
@@ -181,7 +98,7 @@ describe('the metrics that the dashboards and alerts use are exported', () => {
   });
 
   it.each(dashboardFiles())('every PromQL expression of %s parses and names exported metrics only', (file) => {
-    const dashboard = JSON.parse(readFileSync(join(GRAFANA, file), 'utf8')) as Dashboard;
+    const dashboard = readDashboard(file);
     const expressions = dashboardExpressions(file, dashboard);
     expect(expressions.length).toBeGreaterThan(10);
     expect(unknownMetrics(expressions, exported)).toEqual([]);

@@ -1,12 +1,8 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import {
-  UNMATCHED_ROUTE,
-  httpRequestDurationSeconds,
-  httpRequestsTotal,
-  type CounterDefinition,
-  type GaugeDefinition,
-  type HistogramDefinition,
-} from './metric-definitions';
+import { Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
+import { UNMATCHED_ROUTE, httpRequestDurationSeconds, httpRequestsTotal } from './http-metric-definitions';
+import type { CounterDefinition, GaugeDefinition, HistogramDefinition } from './metric-definition';
+import { collectProcessMetrics } from './process-metrics';
+import { newCounter, newGauge, newHistogram } from './registered-metrics';
 
 export interface HttpRequestObservation {
   method: string;
@@ -27,10 +23,7 @@ export class ControlPlaneMetrics {
   private readonly httpDuration: Histogram<string>;
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) {
-      // Standard `process_*` and `nodejs_*` names, unprefixed, so stock Node.js dashboards work.
-      collectDefaultMetrics({ register: this.registry });
-    }
+    if (options.processMetrics ?? true) collectProcessMetrics(this.registry);
     this.httpRequests = this.counter(httpRequestsTotal);
     this.httpDuration = this.histogram(httpRequestDurationSeconds);
   }
@@ -51,44 +44,21 @@ export class ControlPlaneMetrics {
   }
 
   counter<L extends string>(definition: CounterDefinition<L>): Counter<L> {
-    return new Counter({
-      name: definition.name,
-      help: definition.help,
-      labelNames: [...definition.labelNames],
-      registers: [this.registry],
-    });
+    return newCounter(this.registry, definition);
   }
 
   histogram<L extends string>(definition: HistogramDefinition<L>): Histogram<L> {
-    return new Histogram({
-      name: definition.name,
-      help: definition.help,
-      labelNames: [...definition.labelNames],
-      buckets: [...definition.buckets],
-      registers: [this.registry],
-    });
+    return newHistogram(this.registry, definition);
   }
 
   /**
-   * A gauge; with `collect`, its values are set by that callback at each scrape (prom-client
-   * awaits it), for numbers that live elsewhere (the database) rather than in this process.
+   * A gauge; with `collect`, its values are set by that callback at each scrape, for numbers that
+   * live elsewhere (the database) rather than in this process.
    */
   gauge<L extends string>(
     definition: GaugeDefinition<L>,
     collect?: (gauge: Gauge<L>) => void | Promise<void>,
   ): Gauge<L> {
-    return new Gauge<L>({
-      name: definition.name,
-      help: definition.help,
-      labelNames: [...definition.labelNames],
-      registers: [this.registry],
-      ...(collect
-        ? {
-            collect(this: Gauge<L>) {
-              return collect(this);
-            },
-          }
-        : {}),
-    });
+    return newGauge(this.registry, definition, collect);
   }
 }

@@ -1,3 +1,13 @@
+export type { Gauge, Registry as MetricsRegistry } from 'prom-client';
+export * from './metric-definition';
 export * from './metric-definitions';
+export * from './http-metric-definitions';
+export * from './replica-metric-definitions';
+export * from './scope-metric-definitions';
+export * from './scheduling-metric-definitions';
+export * from './node-metric-definitions';
+export * from './process-metrics';
 export * from './control-plane-metrics';
+export * from './scheduling-metrics';
+export * from './node-metrics';
 export * from './throttled-read';

@@ -1,7 +1,8 @@
-import { Controller, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Inject, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ControlPlaneMetrics } from '@switchyard/telemetry';
 import { Endpoint } from '../http/endpoint';
+import { sendCompressible } from './compressed-body';
 import { healthRoutes } from './health.routes';
 import { READINESS_CHECKS, evaluateReadiness, type Readiness, type ReadinessCheck } from './readiness';
 
@@ -28,8 +29,8 @@ export class HealthController {
   }
 
   @Endpoint(healthRoutes.metrics)
-  async scrape(@Res() response: Response): Promise<void> {
+  async scrape(@Req() request: Request, @Res() response: Response): Promise<void> {
     const { contentType, body } = await this.metrics.exposition();
-    response.status(200).type(contentType).send(body);
+    await sendCompressible(request, response.status(200).type(contentType), body);
   }
 }

@@ -1,5 +1,5 @@
-import { Gauge, Registry } from 'prom-client';
 import type { ScopeSummary } from '@switchyard/inventory';
+import { ControlPlaneMetrics } from '@switchyard/telemetry';
 import { ShownValues, scopeSeries } from './scope-metrics';
 
 const scope = (path: string, kind: ScopeSummary['kind'], allocatedWatts: number) =>
@@ -7,12 +7,12 @@ const scope = (path: string, kind: ScopeSummary['kind'], allocatedWatts: number)
 
 describe('ShownValues', () => {
   it('shows each read, setting only what changed and removing scopes that went', async () => {
-    const registry = new Registry();
-    const gauge = new Gauge({ name: 'w', help: 'h', labelNames: ['scope', 'scope_kind'], registers: [registry] });
+    const metrics = new ControlPlaneMetrics({ processMetrics: false });
+    const gauge = metrics.gauge({ type: 'gauge', name: 'w', help: 'h', labelNames: ['scope', 'scope_kind'] });
     const set = jest.spyOn(gauge, 'set');
     const shown = new ShownValues();
     const valueOf = (s: { summary: ScopeSummary }) => s.summary.allocatedWatts;
-    const text = async () => (await registry.metrics()).split('\n').filter((l) => l.startsWith('w{'));
+    const text = async () => (await metrics.exposition()).body.split('\n').filter((l) => l.startsWith('w{'));
 
     const first = scopeSeries([scope('s', 'site', 10), scope('s/h1', 'hall', 4), scope('s/h2', 'hall', 6)]);
     shown.update(gauge, first, valueOf);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Inventory, type ScopeSummary } from '@switchyard/inventory';
+import { Inventory, effectiveBudget, type ScopeSummary } from '@switchyard/inventory';
 import {
   ControlPlaneMetrics,
   SCOPE_KINDS_ABOVE_RACK,
@@ -11,14 +11,15 @@ import {
   scopeGpusAllocated,
   scopeGpusBusy,
   scopeNodes,
+  scopeNominalBudgetWatts,
   scopePredictedWatts,
   scopeSnapshotAgeSeconds,
   scopeSnapshotDurationSeconds,
   scopeSnapshotErrorsTotal,
+  type Gauge,
   type GaugeDefinition,
   type ScopeLabel,
 } from '@switchyard/telemetry';
-import type { Gauge } from 'prom-client';
 import { READINESS_CHECKS, evaluateReadiness, type ReadinessCheck } from '../health/readiness';
 import { type Logger, ROOT_LOGGER, loggerFor } from '../logging/logger';
 
@@ -50,8 +51,8 @@ export function scopeSeries(summaries: readonly ScopeSummary[]): ScopeSeries[] {
 
 /**
  * The values one gauge shows, by scope path. A new read touches only the series whose value
- * changed, appeared or went: prom-client hashes the labels on every set, and re-setting all 4,141
- * scopes of five gauges at every read would cost more than the read itself.
+ * changed, appeared or went: the metrics library hashes the labels on every set, and re-setting
+ * all 4,141 scopes of five gauges at every read would cost more than the read itself.
  */
 export class ShownValues {
   private read: readonly ScopeSeries[] | undefined;
@@ -120,6 +121,9 @@ export class ScopeMetrics {
 
     perScope(scopeBudgetWatts, (s) => s.effectiveBudgetWatts);
     perScope(scopeBudgetOverrideWatts, (s) => s.activeOverride?.watts);
+    perScope(scopeNominalBudgetWatts, (s) =>
+      s.activeOverride ? effectiveBudget(s.capacityWatts, s.oversubscriptionRatio, null) : undefined,
+    );
     perScope(scopePredictedWatts, (s) => s.allocatedWatts);
     perScope(scopeGpus, (s) => s.gpusTotal);
     perScope(scopeGpusAllocated, (s) => s.gpusAllocatedMilli / 1000);
