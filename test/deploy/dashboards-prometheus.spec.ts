@@ -3,10 +3,14 @@
  * control plane every second: every panel query, variable query and alert expression runs through
  * the HTTP API without an error, every rule evaluates cleanly, and the panels show what they say
  * on data made to expose their old mistakes (a rack cut to 0 W, the override table's columns).
+ * The top-racks panels also run under `promtool test rules` on series the app cannot produce
+ * without placing pods (a rack cut to 0 W with work still on it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { ScopeSummary } from '@switchyard/inventory';
 import { startTestControlPlane, type RunningControlPlane } from './support/control-plane';
 import { dashboardExpressions, dashboardFiles, panelOf, readDashboard, ruleExpressions } from './support/dashboards';
@@ -15,6 +19,7 @@ import { writeRulesFile } from './support/prometheus-rule';
 import { PrometheusServer } from './support/prometheus-server';
 
 const prometheus = prometheusBinary('prometheus');
+const promtool = prometheusBinary('promtool');
 const hour = 3_600_000;
 
 describeWith(prometheus)('dashboards and alerts on a real Prometheus', () => {
@@ -106,5 +111,48 @@ describeWith(prometheus)('dashboards and alerts on a real Prometheus', () => {
     const nominal = Math.floor(zeroRack.capacityWatts * zeroRack.oversubscriptionRatio);
     expect(nominal).toBeGreaterThan(0);
     expect(await instant(replaced.expr!)).toEqual([{ scope: zeroRack.path, value: nominal }]);
+  });
+});
+
+/** The top-racks panels on racks the running app cannot show without placing pods: a 0 W budget with work on it. */
+describeWith(promtool)('the top-racks panels under promtool', () => {
+  const racks: Array<{ scope: string; predicted: number; budget: number; shown: number }> = [
+    { scope: 's/h1/r1/k1', predicted: 5_000, budget: 0, shown: Infinity }, // cut to 0 W with work on it: first
+    { scope: 's/h1/r1/k2', predicted: 30_000, budget: 40_000, shown: 0.75 },
+    { scope: 's/h1/r1/k3', predicted: 0, budget: 0, shown: 1 }, // cut to 0 W and empty: full
+  ];
+  const series = racks.flatMap((r) => [
+    {
+      series: `switchyard_scope_predicted_watts{job="switchyard", scope="${r.scope}", scope_kind="rack"}`,
+      values: `${r.predicted}`,
+    },
+    {
+      series: `switchyard_scope_budget_watts{job="switchyard", scope="${r.scope}", scope_kind="rack"}`,
+      values: `${r.budget}`,
+    },
+  ]);
+
+  it.each([
+    ['switchyard-fleet.json', 10],
+    ['switchyard-power.json', 17],
+  ])('%s panel %d shows a 0 W rack with work as infinity, an empty one at 100%, others by ratio', (file, id) => {
+    const expr = panelOf(file, id)
+      .targets![0].expr!.replace(/\$job/g, 'switchyard')
+      .replace(/\$hall/g, 's/h1');
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-panel-'));
+    try {
+      const exp_samples = racks.map((r) => ({ labels: `{scope="${r.scope}"}`, value: r.shown }));
+      const test = {
+        tests: [{ interval: '1m', input_series: series, promql_expr_test: [{ expr, eval_time: '0m', exp_samples }] }],
+      };
+      writeFileSync(join(dir, 'panel.test.yaml'), stringify(test));
+      const result = spawnSync(promtool!, ['test', 'rules', 'panel.test.yaml'], { cwd: dir, encoding: 'utf8' });
+      expect({ status: result.status, output: `${result.stdout}${result.stderr}` }).toEqual({
+        status: 0,
+        output: expect.stringContaining('SUCCESS'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
