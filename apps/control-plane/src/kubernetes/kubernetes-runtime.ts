@@ -12,7 +12,7 @@ import {
   type ResourceInformer,
 } from '@switchyard/kube';
 import type { KubeSim } from '@switchyard/kube-sim';
-import type { Registry } from 'prom-client';
+import { NodeMetrics, SchedulingMetrics, type MetricsRegistry } from '@switchyard/telemetry';
 import { ClusterState } from '../cluster-state/cluster-state';
 import { loadKubernetesConfig, type KubernetesConfig } from '../config/control-plane-config';
 import { SCHEDULER_NAME } from '../scheduling/pod-model';
@@ -27,8 +27,6 @@ import { Leadership } from './leadership';
 import { ModelDeploymentController } from './model-deployment-controller';
 import { NodeHealth } from './node-health';
 import { NodeInventorySync } from './node-inventory-sync';
-import { NodeMetrics } from './node-metrics';
-import { SchedulingMetrics } from './scheduling-metrics';
 
 export { applyModelDeploymentCrd } from './embedded-kubernetes';
 
@@ -50,7 +48,7 @@ export type KubernetesConnection =
 export interface KubernetesRuntimeOptions {
   readonly inventory: Inventory;
   readonly logger: SchedulingLogger & KubeLogger;
-  readonly registry?: Registry;
+  readonly registry?: MetricsRegistry;
   readonly connection: KubernetesConnection;
   /** Unique per process; default host name, pid and a random suffix. */
   readonly identity?: string;
@@ -377,7 +375,7 @@ export interface ControlPlaneKubernetesOptions {
   readonly topologyFile: string | undefined;
   readonly inventory: Inventory;
   readonly logger: SchedulingLogger & KubeLogger;
-  readonly registry?: Registry;
+  readonly registry?: MetricsRegistry;
   readonly print?: (line: string) => void;
 }
 

@@ -1,5 +1,5 @@
 import type { KubeLogger, LeaseLeaderElector, SwitchyardCluster } from '@switchyard/kube';
-import type { SchedulingMetrics } from './scheduling-metrics';
+import type { SchedulingMetrics } from '@switchyard/telemetry';
 
 export interface LeadershipOptions {
   readonly cluster: SwitchyardCluster;

@@ -4,7 +4,7 @@ import type { ClusterState } from '../cluster-state/cluster-state';
 import { isPodTerminal } from '../scheduling/pod-model';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
 import { nodeReady, type NodeInventorySync } from './node-inventory-sync';
-import type { NodeMetrics } from './node-metrics';
+import type { NodeMetrics } from '@switchyard/telemetry';
 
 export interface NodeHealthDeps {
   readonly state: ClusterState;

@@ -1,1 +1,0 @@
-export { NodeMetrics } from '@switchyard/telemetry';

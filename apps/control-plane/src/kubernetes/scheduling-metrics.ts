@@ -1,1 +1,0 @@
-export { SchedulingMetrics } from '@switchyard/telemetry';
