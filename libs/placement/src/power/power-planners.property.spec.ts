@@ -124,6 +124,7 @@ describe('power planners (property)', () => {
         const preemptedReplicas = new Set(plan.actions.flatMap((a) => (a.kind === 'preempt' ? [a.replicaId] : [])));
         const index = new Map(snap.scopes.map((s, i) => [s.id, i]));
         for (const action of plan.actions) {
+          if (action.kind === 'uncap') throw new Error('compliance never uncaps');
           const s = index.get(action.scopeId) as number;
           const under = snap.pods.filter((p) => p.scopes.includes(s));
           if (action.kind === 'cap')
@@ -178,9 +179,10 @@ describe('power planners (property)', () => {
         const loads = snap.scopes.map((s) => s.loadMw);
         const byId = new Map(snap.pods.map((p) => [p.podId, p]));
         for (const r of restores) {
+          if (r.kind !== 'uncap') throw new Error('restores only uncap');
           const pod = byId.get(r.podId) as PowerPodView;
           expect(pod.capped).toBe(true);
-          for (const s of pod.scopes) loads[s] += r.kind === 'uncap' ? r.addedMw : 0;
+          for (const s of pod.scopes) loads[s] += r.addedMw;
         }
         snap.scopes.forEach((s, i) => {
           if (loads[i] > s.loadMw) expect(loads[i]).toBeLessThanOrEqual(s.budgetMw);
