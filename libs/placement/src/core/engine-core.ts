@@ -9,6 +9,7 @@ import type { ClusterInput, PlaceResult, PodPlacement, ReplicaRequest } from '..
 import type { PolicyContext, ScoringPolicy } from '../policies/policy';
 import { policyByName } from '../policies/registry';
 import { validateReplica, type ValidPod, type ValidReplica } from '../request';
+import type { Topology } from '../topology';
 import { ClusterState, type PlacedPod } from './cluster-state';
 import { placeGang } from './gang-search';
 import { NodeSearch, type Candidate, type Scoring } from './search';
@@ -31,7 +32,7 @@ const EMPTY_CONTEXT: PolicyContext = { workload: [] };
 export class EngineCore {
   readonly st: ClusterState;
   readonly search: NodeSearch;
-  defaultScoring: Scoring;
+  readonly defaultScoring: Scoring;
   /** Each node's facts as if it were empty and up, built on first use (for couldEverHold). */
   private readonly emptyFacts: (NodeFacts | undefined)[] = [];
 
@@ -41,7 +42,7 @@ export class EngineCore {
     this.defaultScoring = resolveScoring(scoring, fallback);
   }
 
-  get topology() {
+  get topology(): Topology {
     return this.st.topology;
   }
 
