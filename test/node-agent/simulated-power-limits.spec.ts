@@ -31,7 +31,7 @@ const pods = () => sim.api.type('', 'pods');
 const limits = () => Array.from({ length: 8 }, (_, i) => sim.enforcedLimitWatts(node, i));
 const reported = (name: string) => reportedLimit(sim, name);
 const createPod = (name: string, annotations: Record<string, string>) => createBoundPod(sim, name, node, annotations);
-const annotate = (name: string, annotations: Record<string, string>) =>
+const annotate = (name: string, annotations: Record<string, string | null>) =>
   sim.api.patch(pods(), 'v1', 'default', name, 'merge', { metadata: { annotations } });
 const settled = (what: string, check: () => boolean) => eventually(check, 10_000, what, 5);
 
@@ -71,5 +71,17 @@ describe('simulated kubelet as the node agent', () => {
 
     sim.api.delete(pods(), 'default', 'b', { gracePeriodSeconds: 0 });
     await settled('all GPUs at TDP', () => limits().every((w) => w === 350));
+  });
+
+  it('gives a GPU back when the pod stops naming it, and ignores its own reports', async () => {
+    createPod('c', { [ANNOTATION.gpus]: '5=GPU-5', [ANNOTATION.powerLimitWatts]: '200' });
+    await settled('pod c capped', () => sim.enforcedLimitWatts(node, 5) === 200);
+    await settled('pod c reported', () => reported('c')[0] === '200');
+    const version = sim.api.get(pods(), 'default', 'c').metadata.resourceVersion;
+    await new Promise((r) => setTimeout(r, 50));
+    // Its own annotation write did not start another round of writes.
+    expect(sim.api.get(pods(), 'default', 'c').metadata.resourceVersion).toBe(version);
+    annotate('c', { [ANNOTATION.gpus]: null });
+    await settled('GPU 5 back at TDP', () => sim.enforcedLimitWatts(node, 5) === 350);
   });
 });

@@ -4,7 +4,13 @@
  * simulation measures follows the caps the control plane asks for.
  */
 import { ANNOTATION, GPU_RESOURCE, LABEL, NVIDIA_H200, type TopologyGpuProduct } from '@switchyard/contracts';
-import { SimulatedGpuPower, enforcementPatch, enforcementReports, planPowerLimits } from '@switchyard/node-agent';
+import {
+  SimulatedGpuPower,
+  enforcementPatch,
+  enforcementReports,
+  planInputOf,
+  planPowerLimits,
+} from '@switchyard/node-agent';
 import type { ObjectApi } from './object-api';
 import type { StoreEvent } from './object-store';
 import type { KubeObject } from './resource-type';
@@ -17,6 +23,8 @@ export class SimulatedPowerLimits {
   /** Nodes to reconcile once the current store change has been delivered to everyone. */
   private readonly dirty = new Set<string>();
   private flush: NodeJS.Immediate | undefined;
+  /** Per pod uid, what the plan last read of it. */
+  private readonly lastRead = new Map<string, { node: string; read: string }>();
 
   constructor(
     private readonly api: ObjectApi,
@@ -25,11 +33,26 @@ export class SimulatedPowerLimits {
     this.products = new Map(products.map((p) => [p.name, p]));
   }
 
-  /** A pod event: its node's limits may change. Deferred, so a burst of binds reconciles each node once. */
+  /**
+   * A pod event: its node's limits may change. Only what the plan reads counts (not its own reports
+   * or the kubelet's status writes), and the reconcile is deferred, so a burst of binds costs each
+   * node one.
+   */
   observe(e: StoreEvent): void {
-    const node = (e.object.spec as Any | undefined)?.nodeName as string | undefined;
-    if (!node || e.object.metadata.annotations?.[ANNOTATION.gpus] === undefined) return;
-    this.dirty.add(node);
+    const pod = e.object;
+    const uid = pod.metadata.uid as string;
+    const node = (pod.spec as Any | undefined)?.nodeName as string | undefined;
+    const annotations = (pod.metadata.annotations ?? {}) as Record<string, string>;
+    const phase = (pod.status as Any | undefined)?.phase as string | undefined;
+    const read =
+      e.type !== 'DELETED' && node && annotations[ANNOTATION.gpus] !== undefined
+        ? planInputOf({ key: '', annotations, phase })
+        : undefined;
+    const before = this.lastRead.get(uid);
+    if (read === before?.read) return;
+    if (read === undefined) this.lastRead.delete(uid);
+    else this.lastRead.set(uid, { node: node!, read });
+    this.dirty.add(node ?? before!.node);
     this.flush ??= setImmediate(() => {
       this.flush = undefined;
       const nodes = [...this.dirty];
@@ -42,6 +65,7 @@ export class SimulatedPowerLimits {
     if (this.flush) clearImmediate(this.flush);
     this.flush = undefined;
     this.dirty.clear();
+    this.lastRead.clear();
   }
 
   /** The GPU power limit in force on a simulated GPU, in watts; undefined when the node has no such GPU. */

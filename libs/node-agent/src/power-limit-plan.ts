@@ -67,6 +67,12 @@ export function holdsSwitchyardGpus(pod: NodePod): boolean {
   return pod.annotations[ANNOTATION.gpus] !== undefined && !TERMINAL_PHASES.has(pod.phase ?? '');
 }
 
+/** What the plan reads of a pod, as one string: a watcher need not reconcile when it has not changed. */
+export function planInputOf(pod: NodePod): string {
+  const a = pod.annotations;
+  return JSON.stringify([a[ANNOTATION.gpus] ?? null, a[ANNOTATION.powerLimitWatts] ?? null, holdsSwitchyardGpus(pod)]);
+}
+
 /** Reads one pod's annotations against the GPUs this node has. */
 export function podLimitDecision(pod: NodePod, gpuIndices: ReadonlySet<number>): PodLimitDecision {
   const problems: string[] = [];

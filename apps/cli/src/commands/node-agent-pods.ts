@@ -3,7 +3,6 @@
  * selector `spec.nodeName=<node>`, as the kubelet watches its pods) and the annotation patches it
  * reports with.
  */
-import { ANNOTATION } from '@switchyard/contracts';
 import {
   PodGoneError,
   ResourceInformer,
@@ -13,7 +12,7 @@ import {
   type KubeLogger,
   type PodObject,
 } from '@switchyard/kube';
-import type { EnforcementReporter, NodePod, NodePodSource } from '@switchyard/node-agent';
+import { planInputOf, type EnforcementReporter, type NodePod, type NodePodSource } from '@switchyard/node-agent';
 
 export class NodePodWatch implements NodePodSource, EnforcementReporter {
   private readonly informer: ResourceInformer<PodObject>;
@@ -37,7 +36,7 @@ export class NodePodWatch implements NodePodSource, EnforcementReporter {
       onAdd: changed,
       onDelete: changed,
       onUpdate: (pod, previous) => {
-        if (relevant(pod) !== relevant(previous)) changed();
+        if (planInputOf(nodePod(pod)) !== planInputOf(nodePod(previous))) changed();
       },
     });
   }
@@ -52,11 +51,7 @@ export class NodePodWatch implements NodePodSource, EnforcementReporter {
   }
 
   pods(): NodePod[] {
-    return this.informer.list().map((pod) => ({
-      key: `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`,
-      annotations: pod.metadata.annotations ?? {},
-      phase: pod.status?.phase,
-    }));
+    return this.informer.list().map(nodePod);
   }
 
   async annotate(key: string, annotations: Record<string, string | null>): Promise<void> {
@@ -69,7 +64,10 @@ export class NodePodWatch implements NodePodSource, EnforcementReporter {
   }
 }
 
-function relevant(pod: PodObject): string {
-  const a = pod.metadata.annotations ?? {};
-  return JSON.stringify([a[ANNOTATION.gpus], a[ANNOTATION.powerLimitWatts], pod.status?.phase]);
+function nodePod(pod: PodObject): NodePod {
+  return {
+    key: `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`,
+    annotations: pod.metadata.annotations ?? {},
+    phase: pod.status?.phase,
+  };
 }
