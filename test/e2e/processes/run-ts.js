@@ -13,7 +13,7 @@ const path = require('node:path');
 const swc = require('@swc/core');
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const libs = new Set(['placement', 'inventory', 'contracts', 'telemetry', 'kube', 'kube-sim']);
+const libs = new Set(['placement', 'inventory', 'contracts', 'telemetry', 'kube', 'kube-sim', 'node-agent']);
 const originalResolve = Module._resolveFilename;
 Module._resolveFilename = function resolve(request, parent, ...rest) {
   const m = /^@switchyard\/([a-z-]+)$/.exec(request);
