@@ -9,6 +9,7 @@ import { ControlPlaneModule, apiRoutes, type ControlPlaneServices } from './cont
 import { CreatedInterceptor } from './http/created.interceptor';
 import { ProblemFilter } from './http/problem.filter';
 import { inventoryProblem } from './http/inventory-problems';
+import { jsonBody } from './http/json-body';
 import { type ErrorTranslator } from './http/problem-response';
 import { markRoute, requestObserver } from './http/request-observer';
 import { DEFAULT_BODY_LIMIT_BYTES, JSON_MEDIA_TYPE, type RouteSpec } from './http/route-spec';
@@ -38,7 +39,7 @@ export async function createApp(services: ControlPlaneServices): Promise<INestAp
       app.use(route.path, authorizeBeforeBody(route, tokens), ...bodyParsers(route));
     }
   }
-  app.use(express.json({ limit: DEFAULT_BODY_LIMIT_BYTES, type: JSON_MEDIA_TYPE }));
+  app.use(...jsonBody(DEFAULT_BODY_LIMIT_BYTES, [JSON_MEDIA_TYPE]));
   app.useGlobalFilters(new ProblemFilter(loggerFor(services.log, ProblemFilter), ERROR_TRANSLATORS));
   app.useGlobalInterceptors(new CreatedInterceptor());
   await app.init();
@@ -52,7 +53,7 @@ function bodyParsers(route: RouteSpec): express.RequestHandler[] {
   const jsonTypes = types.filter((t) => t === JSON_MEDIA_TYPE || t.endsWith('+json'));
   const textTypes = types.filter((t) => !jsonTypes.includes(t));
   return [
-    ...(jsonTypes.length > 0 ? [express.json({ limit, type: jsonTypes })] : []),
+    ...(jsonTypes.length > 0 ? jsonBody(limit, jsonTypes) : []),
     ...(textTypes.length > 0 ? [express.text({ limit, type: textTypes })] : []),
   ];
 }

@@ -72,15 +72,11 @@ interface BodyParserFailure {
   encoding?: string;
 }
 
-/** Nest and Express (body parsing, routing) signal client errors as HttpExceptions. */
+/** Nest and Express (body reading, routing) signal client errors as HttpExceptions; JSON parse errors are json-body's. */
 function fromHttpException(error: HttpException): ProblemError {
   const status = error.getStatus();
   const cause = (error.cause ?? {}) as BodyParserFailure;
   switch (cause.type) {
-    case 'entity.parse.failed':
-      return new ProblemError('malformed-request', `The request body is not valid JSON: ${error.message}`, [
-        { path: '(body)', message: 'is not valid JSON', in: 'body' },
-      ]);
     case 'entity.too.large':
       return new ProblemError(
         'payload-too-large',

@@ -3,15 +3,21 @@ import { z } from 'zod';
 import { formatTopologyPath as formatPath, type FieldLocation, type FieldProblem } from '@switchyard/contracts';
 import { ProblemError } from './problem-error';
 import { JSON_MEDIA_TYPE, type RouteInput, type RouteSpec } from './route-spec';
+import { unstorableTextProblems } from './unstorable-text';
 
 const NO_FIELDS = z.strictObject({});
 
 /**
  * Validates a request against its route: path parameters and query (400 naming each field),
  * body media type (415) and body (422 naming each field). Unknown query parameters and body
- * fields are errors, since the DTO schemas are strict.
+ * fields are errors, since the DTO schemas are strict. Before any schema, every string of the
+ * path, query and body (at any depth, YAML text included) must be storable text.
  */
 export function validateRequest<S extends RouteSpec>(spec: S, request: Request): RouteInput<S> {
+  refuseUnstorableText('invalid-parameters', [
+    ...unstorableTextProblems(request.params ?? {}, 'path'),
+    ...unstorableTextProblems(request.query ?? {}, 'query'),
+  ]);
   const params = parse(spec.params ?? NO_FIELDS, request.params ?? {}, 'path');
   const query = parse(spec.query ?? NO_FIELDS, request.query ?? {}, 'query');
   if (!params.success || !query.success) {
@@ -32,8 +38,11 @@ export function validateRequest<S extends RouteSpec>(spec: S, request: Request):
         `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here; send ${mediaTypes.join(' or ')}.`,
       );
     }
+    refuseUnstorableText('validation-failed', unstorableTextProblems(request.body, 'body'));
     if (spec.parseBody) {
       body = spec.parseBody(request.body);
+      // A YAML document can spell U+0000 or a lone surrogate as an escape inside its text.
+      refuseUnstorableText('validation-failed', unstorableTextProblems(body, 'body'));
     } else {
       const parsed = parse(spec.body, request.body, 'body');
       if (!parsed.success) throw new ProblemError('validation-failed', describe(parsed.errors), parsed.errors);
@@ -41,6 +50,17 @@ export function validateRequest<S extends RouteSpec>(spec: S, request: Request):
     }
   }
   return { params: params.data, query: query.data, body } as RouteInput<S>;
+}
+
+/** A 400 (path, query) or 422 (body) naming every string that cannot be stored, e.g. `body.reason`. */
+function refuseUnstorableText(kind: 'invalid-parameters' | 'validation-failed', errors: FieldProblem[]): void {
+  if (errors.length === 0) return;
+  const where = (e: FieldProblem) => (e.path.startsWith('(') ? e.path : `${e.in}.${e.path}`);
+  throw new ProblemError(
+    kind,
+    describe(errors, (e) => `${where(e)}: ${e.message}`),
+    errors,
+  );
 }
 
 type Parse = { success: true; data: unknown } | { success: false; errors: FieldProblem[] };
@@ -78,8 +98,8 @@ function messageOf(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-function describe(errors: FieldProblem[]): string {
-  const shown = errors.slice(0, 3).map((e) => `${e.path} ${e.message}`);
+function describe(errors: FieldProblem[], line = (e: FieldProblem) => `${e.path} ${e.message}`): string {
+  const shown = errors.slice(0, 3).map(line);
   return shown.join('; ') + (errors.length > 3 ? `; and ${errors.length - 3} more` : '');
 }
 
