@@ -54,6 +54,19 @@ const benchmarks = {
     [...cli, 'bench', 'e2e', '--preset', 'campus-200mw', '--pods', '20000', '--json'],
     (r) => `${r.podsPerSecond} pods/s, p99 bind ${r.p99BindMillis} ms (${r.nodes} nodes, ${r.pods} pods)`,
   ],
+  stalls: [
+    [...cli, 'bench', 'stalls', '--preset', 'campus-200mw', '--pods', '24000', '--json'],
+    (r) =>
+      [
+        ...r.phases.map(
+          (p) =>
+            `${p.phase}: lag windows max ${p.lagWindows.maxMs} ms (${p.lagWindows.atOrAbove}/${p.lagWindows.samples} >= 100 ms), /healthz p99 ${p.healthz.p99Ms} ms`,
+        ),
+        ...r.takeovers.map(
+          (t) => `takeover (${t.mode}, ${t.placedPods} pods): first bind ${t.firstBindMs} ms after the Lease`,
+        ),
+      ].join('; '),
+  ],
 };
 
 const wanted = process.argv.slice(2);

@@ -15,19 +15,22 @@
  * milli), 1, 2, 4 and 8 GPUs with power predictions; a decision per pod, commits grouped.
  * The log also gives the CPU time per pod of each process while pods were being scheduled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Client } from 'pg';
-import { parse, stringify } from 'yaml';
 import { generateTopology, isTopologyPreset, type TopologyPreset } from '@switchyard/contracts';
 import { Inventory, migrate, openDatabase } from '@switchyard/inventory';
 import { SwitchyardCluster } from '@switchyard/kube';
 import { applyModelDeploymentCrd, KubernetesRuntime } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import { percentile } from '../figures';
+import {
+  benchDatabaseUrl,
+  cpuSnapshot,
+  dropSchema,
+  startLoadGenerator,
+  startSimProcess,
+  stopChild,
+} from './bench-processes';
 
 export interface EndToEndBenchOptions {
   readonly preset: TopologyPreset;
@@ -47,161 +50,9 @@ export interface EndToEndBenchResult {
   readonly p99BindMillis: number;
 }
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (
-    !existsSync(join(dir, 'package.json')) ||
-    !readFileSync(join(dir, 'package.json'), 'utf8').includes('"name": "switchyard"')
-  ) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the Switchyard repository root');
-    dir = parent;
-  }
-  return dir;
-}
-
-async function startSimProcess(
-  preset: TopologyPreset,
-  profileDir?: string,
-): Promise<{ child: ChildProcess; kubeconfig: string }> {
-  const root = repoRoot();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      join(root, 'test/e2e/processes/run-ts.js'),
-      join(root, 'test/e2e/processes/sim-process.ts'),
-      JSON.stringify({ preset }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`embedded API exited with ${code}`)));
-  });
-  const doc = parse((JSON.parse(line) as { kubeconfig: string }).kubeconfig) as {
-    clusters: { cluster: Record<string, unknown> }[];
-  };
-  for (const c of doc.clusters)
-    if (String(c.cluster.server).startsWith('http:')) c.cluster['insecure-skip-tls-verify'] = true;
-  return { child, kubeconfig: stringify(doc) };
-}
-
-/** CPU milliseconds used so far by this process, the given child processes and every PostgreSQL process (Linux /proc). */
-function cpuSnapshot(childPids: readonly (number | undefined)[]): {
-  self: number;
-  children: number[];
-  postgres: Map<string, number>;
-} {
-  const usage = process.cpuUsage();
-  const tick = 10; // USER_HZ = 100 on Linux
-  const procMillis = (pid: number | string): number => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
-    } catch {
-      return 0;
-    }
-  };
-  const postgres = new Map<string, number>();
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') postgres.set(pid, procMillis(pid));
-      } catch {
-        // gone meanwhile
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return {
-    self: (usage.user + usage.system) / 1000,
-    children: childPids.map((pid) => (pid ? procMillis(pid) : 0)),
-    postgres,
-  };
-}
-
-interface LoadResult {
-  readonly first: number;
-  readonly created: Record<string, number>;
-  readonly bound: Record<string, number>;
-}
-
-interface LoadProgress {
-  readonly created: number;
-  readonly bound: number;
-}
-
-/** The clients (bench/e2e/load-generator-process.ts) in their own process, driven over stdin/stdout. */
-function startLoadGenerator(
-  kubeconfig: string,
-  pods: number,
-  creators: number,
-): {
-  child: ChildProcess;
-  ready: Promise<void>;
-  next(): Promise<LoadProgress | null>;
-  /** Tell it to start creating pods. */
-  go(): void;
-  result(): Promise<LoadResult>;
-} {
-  const root = repoRoot();
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'test/e2e/processes/run-ts.js'),
-      join(root, 'bench/e2e/load-generator-process.ts'),
-      JSON.stringify({ kubeconfig, pods, creators }),
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines: string[] = [];
-  let wake: (() => void) | null = null;
-  let ended = false;
-  createInterface({ input: child.stdout! })
-    .on('line', (line) => {
-      lines.push(line);
-      wake?.();
-    })
-    .on('close', () => {
-      ended = true;
-      wake?.();
-    });
-  const nextLine = async (): Promise<string | null> => {
-    while (lines.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
-    return lines.shift() ?? null;
-  };
-  const next = async (): Promise<LoadProgress | null> => {
-    const line = await nextLine();
-    return line === null ? null : (JSON.parse(line) as LoadProgress);
-  };
-  return {
-    child,
-    ready: next().then(() => undefined),
-    next,
-    go: () => child.stdin!.write('go\n'),
-    async result() {
-      child.stdin!.write('stop\n');
-      for (;;) {
-        const line = await nextLine();
-        if (line === null) throw new Error('the load generator ended without a result');
-        const parsed = JSON.parse(line) as { result?: LoadResult };
-        if (parsed.result) return parsed.result;
-      }
-    },
-  };
-}
-
 export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<EndToEndBenchResult> {
   const log = options.log ?? (() => undefined);
-  const url =
-    options.databaseUrl ??
-    process.env.DATABASE_URL ??
-    process.env.TEST_DATABASE_URL ??
-    'postgresql://postgres@127.0.0.1:5432/test';
+  const url = benchDatabaseUrl(options.databaseUrl);
   const schema = `bench_e2e_${randomBytes(4).toString('hex')}`;
   const database = await openDatabase({ databaseUrl: url, dataDir: tmpdir(), schema, poolSize: 10 });
   let sim: ChildProcess | undefined;
@@ -238,7 +89,11 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
     while (!(rt.isLeader && rt.scheduler.isActive)) await new Promise((r) => setTimeout(r, 50));
     log(`control plane leading in ${Date.now() - t} ms`);
 
-    const load = startLoadGenerator(started.kubeconfig, options.pods, options.creators ?? 32);
+    const load = startLoadGenerator({
+      kubeconfig: started.kubeconfig,
+      pods: options.pods,
+      creators: options.creators ?? 32,
+    });
     clients = load.child;
     await load.ready;
     const cpuBefore = cpuSnapshot([sim.pid, clients.pid]);
@@ -305,15 +160,9 @@ export async function benchmarkEndToEnd(options: EndToEndBenchOptions): Promise<
   } finally {
     if (clients && clients.exitCode === null) clients.kill('SIGKILL');
     await runtime?.close().catch(() => undefined);
-    if (sim && sim.exitCode === null) {
-      sim.kill('SIGTERM');
-      await new Promise((r) => sim?.once('exit', r));
-    }
+    await stopChild(sim);
     await database.close();
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(url, schema);
   }
 }
 

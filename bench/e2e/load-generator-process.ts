@@ -1,7 +1,8 @@
 /**
  * The end-to-end benchmark's clients, in a process of their own (as a real cluster's clients
  * are not inside the scheduler): creates the pods through the Kubernetes API with N concurrent
- * creators and watches for their binding. Argument: JSON `{ kubeconfig, pods, creators }`.
+ * creators (at most `ratePerSecond` pods a second, if given) and watches for their binding.
+ * Argument: JSON LoadGeneratorOptions.
  *
  * stdout, one JSON line each: `{ "created": 0, "bound": 0 }` once its watch is up (it then waits for a
  * `go` line on stdin), `{ "created": n, "bound": n }` every 200 ms, then, after a
@@ -10,14 +11,26 @@
  */
 import { createInterface } from 'node:readline';
 import { SwitchyardCluster, type PodObject } from '@switchyard/kube';
-import { BENCH_POD_SHAPES } from './pod-shapes';
+import { BENCH_POD_MIXES, benchPod, type BenchPodMix } from './pod-shapes';
+
+export interface LoadGeneratorOptions {
+  readonly kubeconfig: string;
+  readonly pods: number;
+  readonly creators: number;
+  /** Pods created per second at most (evenly spaced); unset, as fast as the creators go. */
+  readonly ratePerSecond?: number;
+  /** Which pod mix (default `e2e`). */
+  readonly mix?: BenchPodMix;
+  /** Pod names are `<prefix><i>` (default `bench-`), so that several generators can share a cluster. */
+  readonly namePrefix?: string;
+}
 
 async function main(): Promise<void> {
-  const { kubeconfig, pods, creators } = JSON.parse(process.argv[2] ?? '{}') as {
-    kubeconfig: string;
-    pods: number;
-    creators: number;
-  };
+  const { kubeconfig, pods, creators, ratePerSecond, mix, namePrefix } = JSON.parse(
+    process.argv[2] ?? '{}',
+  ) as LoadGeneratorOptions;
+  const shapes = BENCH_POD_MIXES[mix ?? 'e2e'];
+  const prefix = namePrefix ?? 'bench-';
   const cluster = SwitchyardCluster.connect({ kind: 'yaml', yaml: kubeconfig });
   const created: Record<string, number> = {};
   const bound: Record<string, number> = {};
@@ -25,7 +38,8 @@ async function main(): Promise<void> {
   let boundCount = 0;
   const watcher = cluster.podInformer({ fieldSelector: 'spec.schedulerName=switchyard' });
   const seen = (pod: PodObject) => {
-    if (pod.spec.nodeName && bound[pod.metadata.name] === undefined) {
+    // Only this generator's pods: the cluster may hold other runs' pods already.
+    if (pod.spec.nodeName && pod.metadata.name.startsWith(prefix) && bound[pod.metadata.name] === undefined) {
       bound[pod.metadata.name] = Date.now();
       boundCount += 1;
     }
@@ -54,24 +68,13 @@ async function main(): Promise<void> {
     Array.from({ length: creators }, async () => {
       while (next < pods && !stopped) {
         const i = next++;
-        const shape = BENCH_POD_SHAPES[i % BENCH_POD_SHAPES.length];
-        const name = `bench-${i}`;
-        await cluster.pods.create({
-          metadata: { name, namespace: 'default', annotations: shape.annotations },
-          spec: {
-            schedulerName: 'switchyard',
-            containers: [
-              {
-                name: 'model',
-                image: 'busybox',
-                resources: {
-                  requests: { cpu: '1', memory: '4Gi' },
-                  ...(shape.gpus ? { limits: { 'nvidia.com/gpu': String(shape.gpus) } } : {}),
-                },
-              },
-            ],
-          },
-        } as PodObject);
+        if (ratePerSecond) {
+          const wait = first + (i * 1000) / ratePerSecond - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+        const shape = shapes[i % shapes.length];
+        const name = `${prefix}${i}`;
+        await cluster.pods.create(benchPod(name, shape));
         created[name] = Date.now();
         createdCount += 1;
       }

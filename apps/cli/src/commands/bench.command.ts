@@ -13,6 +13,7 @@ const MAX_BENCH_PODS = 10_000_000;
 const MAX_E2E_PODS = 1_000_000;
 
 type EndToEndBench = typeof import('../../../../bench/e2e/benchmark-e2e');
+type StallBench = typeof import('../../../../bench/e2e/benchmark-stalls');
 
 export function benchCommand(io: CliIo): Command {
   const bench = new Command('bench').description('benchmarks (figures to record in bench/RESULTS.md)');
@@ -94,6 +95,63 @@ export function benchCommand(io: CliIo): Command {
             .join('\n')}\n`,
         );
     });
+
+  bench
+    .command('stalls')
+    .description(
+      'event-loop stalls and /healthz latency of a control plane (HTTP app and Kubernetes runtime in one process, ' +
+        'topology from SWITCHYARD_SEED_TOPOLOGY) under scheduling load, then leader takeovers with the cluster filled',
+    )
+    .addOption(new Option('--preset <name>', 'simulated cluster').choices(TOPOLOGY_PRESETS).default('campus-200mw'))
+    .option('--pods <n>', 'pods of the e2e mix created under load', '24000')
+    .option('--rate <n>', 'pods created per second under load', '400')
+    .option('--fill <n>', 'pods placed in all (quarter- and half-GPU pods added) before the takeovers', '100000')
+    .option(
+      '--takeovers <modes>',
+      'leader stops, in order: release (SIGTERM, Lease released) or kill (SIGKILL)',
+      'release,kill',
+    )
+    .option('--idle-seconds <n>', 'seconds measured with nothing to schedule after each load', '30')
+    .option('--json', 'print { nodes, phases, takeovers, loadAverage, ... } as JSON')
+    .action(
+      async (options: {
+        preset: (typeof TOPOLOGY_PRESETS)[number];
+        pods: string;
+        rate: string;
+        fill: string;
+        takeovers: string;
+        idleSeconds: string;
+        json?: boolean;
+      }) => {
+        const databaseUrl = databaseTarget(io).databaseUrl ?? (io.env.TEST_DATABASE_URL?.trim() || undefined);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as for e2e
+        const stalls = require('../../../../bench/e2e/benchmark-stalls') as StallBench;
+        let takeovers: ReturnType<StallBench['parseTakeovers']>;
+        try {
+          takeovers = stalls.parseTakeovers(options.takeovers);
+        } catch (error) {
+          throw new UsageError(`--takeovers: ${(error as Error).message}`);
+        }
+        const run = {
+          preset: options.preset,
+          pods: parseIntegerOption(options.pods, '--pods', 1, MAX_E2E_PODS),
+          ratePerSecond: parseIntegerOption(options.rate, '--rate', 1, 100_000),
+          fillPods: parseIntegerOption(options.fill, '--fill', 0, MAX_E2E_PODS),
+          idleSeconds: parseIntegerOption(options.idleSeconds, '--idle-seconds', 0, 3600),
+          takeovers,
+        };
+        io.stderr.write(
+          `bench stalls: ${run.preset}, ${run.pods} pods at ${run.ratePerSecond}/s, filled to ${run.fillPods}...\n`,
+        );
+        const result = await stalls.benchmarkStalls({
+          ...run,
+          ...(databaseUrl ? { databaseUrl } : {}),
+          log: (line) => io.stderr.write(`${line}\n`),
+        });
+        if (options.json) writeJson(io, result);
+        else io.stdout.write(`${stalls.describeStallBench(result)}\n`);
+      },
+    );
 
   return bench;
 }
