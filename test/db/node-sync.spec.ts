@@ -131,6 +131,10 @@ describe.each(BACKENDS)('node sync from Kubernetes on $kind', ({ open }) => {
       min: 46068,
       max: 46068,
     });
+    // Less memory than the pod was placed on is the same refusal as topology import's.
+    await expect(
+      inventory.nodes.syncFromKubernetes({ ...current, gpuCount: 4, gpuMemoryMiB: 40_000 }, audit),
+    ).rejects.toThrow(/GPUs 2 are allocated and cannot lose memory \(to 40000 MiB\)/);
     expect(await inventory.nodes.snapshot()).not.toEqual(before);
   });
 

@@ -1,5 +1,5 @@
 /** Topology import: idempotent upsert of a whole document in one transaction, on both backends. */
-import { generateTopology, type TopologyDocument } from '@switchyard/contracts';
+import { generateTopology, TopologyValidationError, type TopologyDocument } from '@switchyard/contracts';
 import { tmpdir } from 'node:os';
 import { ConflictError, Inventory, openDatabase } from '@switchyard/inventory';
 import { BACKENDS, openTestDatabase, truncateAll, type TestDatabase } from '../support/database';
@@ -125,6 +125,133 @@ describe.each(BACKENDS)('topology import on $kind', ({ open }) => {
     shrunk.nodes[0].gpus = { product: 'NVIDIA-H200', count: 1 };
     await expect(inventory.topology.import(shrunk, admin)).rejects.toBeInstanceOf(ConflictError);
     expect((await inventory.nodes.get(nodeName)).gpus).toHaveLength(2);
+  });
+
+  /** Imports `document`, then gives one pod GPU `index` of each named node. */
+  async function importWithPods(document: TopologyDocument, pods: Array<[node: string, index: number]>) {
+    await inventory.topology.import(document, admin);
+    for (const [nodeName, index] of pods)
+      await inventory.allocations.create({
+        podUid: `pod-${nodeName}-${index}`,
+        podNamespace: 'ml',
+        podName: `pod-${nodeName}-${index}`,
+        nodeName,
+        gpus: [{ index, shareMilli: 500 }],
+        predictedWatts: 350,
+      });
+  }
+
+  /** What an import that is refused must leave exactly as it was. */
+  const state = async () => ({ contents: await contents(db), counts: await tableCounts(db) });
+
+  it('refuses a document of another site, and the database refuses a second site whatever writes it', async () => {
+    const document = small();
+    await inventory.topology.import(document, admin);
+    const before = await state();
+    const other: TopologyDocument = { ...structuredClone(document), site: { ...document.site, name: 'other-dc' } };
+    const refusal = await inventory.topology.import(other, admin).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(TopologyValidationError);
+    expect((refusal as TopologyValidationError).problems).toEqual([
+      { path: 'site.name', message: expect.stringMatching(/^is "other-dc", but this database holds site "demo-dc"/) },
+    ]);
+    expect(await state()).toEqual(before);
+
+    await expect(
+      db.database.prisma
+        .$executeRaw`INSERT INTO scopes (kind, name, path, capacity_watts) VALUES ('site', 'x', 'x', 1)`,
+    ).rejects.toThrow(/scopes_one_site_key/);
+    expect(await state()).toEqual(before);
+  });
+
+  it('refuses to move, re-type or shrink what allocations hold, listing every conflict, and writes nothing', async () => {
+    const document = small();
+    document.gpuProducts.push({
+      name: 'NVIDIA-L40S',
+      memoryMiB: 46068,
+      tdpWatts: 350,
+      minPowerLimitWatts: 200,
+      maxPowerLimitWatts: 350,
+    });
+    const [moved, retyped, idle] = [document.nodes[0], document.nodes[1], document.nodes[2]];
+    await importWithPods(document, [
+      [moved.name, 0],
+      [retyped.name, 1],
+    ]);
+    const before = await state();
+
+    const changed: TopologyDocument = structuredClone(document);
+    changed.nodes[0].rack = document.nodes[8].rack; // another hall
+    changed.nodes[1].gpus = { product: 'NVIDIA-L40S', count: 2 };
+    changed.nodes[2].rack = document.nodes[8].rack; // no allocations: may move
+    const refusal = await inventory.topology.import(changed, admin).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ConflictError);
+    expect(refusal).toMatchObject({ reason: 'held-by-allocations' });
+    expect((refusal as ConflictError).problems).toEqual([
+      {
+        path: 'nodes[0].rack',
+        message: `node ${moved.name}: it holds 1 allocation(s) and cannot move to rack demo-dc/hall-b/row-b01/rack-b01-01`,
+      },
+      {
+        path: 'nodes[1].gpus',
+        message: `node ${retyped.name}: GPUs 1 are allocated and cannot change product (to NVIDIA-L40S)`,
+      },
+    ]);
+    expect(await state()).toEqual(before);
+
+    // The catalog's memory of a product is the memory of its GPUs: less of it is refused, more is fine.
+    const smaller: TopologyDocument = structuredClone(document);
+    smaller.gpuProducts[0].memoryMiB -= 1;
+    const shrunk = await inventory.topology.import(smaller, admin).catch((error: unknown) => error);
+    expect((shrunk as ConflictError).problems?.map((p) => p.path)).toEqual(['nodes[0].gpus', 'nodes[1].gpus']);
+    expect((shrunk as ConflictError).problems?.[0].message).toMatch(/GPUs 0 are allocated and cannot lose memory/);
+    expect(await state()).toEqual(before);
+
+    const larger: TopologyDocument = structuredClone(document);
+    larger.gpuProducts[0].memoryMiB += 1;
+    larger.nodes[2].rack = document.nodes[8].rack;
+    await inventory.topology.import(larger, admin);
+    expect((await inventory.nodes.get(moved.name)).gpus[0].memoryMiB).toBe(document.gpuProducts[0].memoryMiB + 1);
+    expect((await inventory.nodes.get(idle.name)).rackPath).toBe('demo-dc/hall-b/row-b01/rack-b01-01');
+  });
+
+  it('prunes only when asked, and never what allocations hold', async () => {
+    const document = small();
+    const lastHall = document.halls[1];
+    const kept: TopologyDocument = {
+      ...structuredClone(document),
+      halls: [structuredClone(document.halls[0])],
+      nodes: structuredClone(document.nodes.slice(0, 8)),
+    };
+    const held = document.nodes[9];
+    await importWithPods(document, [[held.name, 1]]);
+
+    const keptAll = await inventory.topology.import(kept, admin);
+    expect(keptAll).toMatchObject({ scopes: { removed: 0 }, nodes: { removed: 0 } });
+    expect(await tableCounts(db)).toMatchObject({ scopes: 15, nodes: 16, gpus: 32 });
+
+    const before = await state();
+    const refusal = await inventory.topology.import(kept, admin, { prune: true }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ConflictError);
+    const rackOfHeld = `demo-dc/${lastHall.name}/${lastHall.rows[0].name}/${held.rack}`;
+    expect((refusal as ConflictError).problems).toEqual([
+      {
+        path: '(document)',
+        message: `node ${held.name} (not in the document, pruned): it holds 1 allocation(s) and cannot be removed`,
+      },
+      ...[`demo-dc/${lastHall.name}`, `demo-dc/${lastHall.name}/${lastHall.rows[0].name}`, rackOfHeld].map((path) => ({
+        path: '(document)',
+        message: `scope ${path} (not in the document, pruned): its nodes hold 1 allocation(s) and it cannot be removed`,
+      })),
+    ]);
+    expect(await state()).toEqual(before);
+
+    await inventory.allocations.release(`pod-${held.name}-1`);
+    const pruned = await inventory.topology.import(kept, admin, { prune: true });
+    // One hall, its 2 rows and 4 racks; their 8 nodes (and 16 GPUs).
+    expect(pruned).toMatchObject({ scopes: { removed: 7, unchanged: 8 }, nodes: { removed: 8, unchanged: 8 } });
+    expect(await tableCounts(db)).toMatchObject({ scopes: 8, nodes: 8, gpus: 16 });
+    const [site] = await inventory.scopes.tree();
+    expect(site.children.map((hall) => hall.name)).toEqual([document.halls[0].name]);
   });
 });
 

@@ -73,7 +73,7 @@ describe('import and token (real PostgreSQL)', () => {
     );
     const run = await cli(['import', 'edited.yaml', '--json'], { env, cwd: dir });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).scopes).toEqual({ created: 0, updated: 1, unchanged: 74 });
+    expect(JSON.parse(run.stdout).scopes).toEqual({ created: 0, updated: 1, unchanged: 74, removed: 0 });
   });
 
   it('exits 2 for a missing file', async () => {

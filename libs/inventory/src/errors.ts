@@ -5,10 +5,18 @@
  */
 export type InventoryProblemKind = 'not-found' | 'conflict' | 'validation-failed' | 'invalid-parameters';
 
+/** One of several things at fault, located by the path of the input that asked for it (`nodes[3].rack`). */
+export interface InventoryFieldProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
 export abstract class InventoryError extends Error {
   abstract readonly problem: InventoryProblemKind;
   /** The input field at fault, when one is known (`capacityWatts`, `allowedProducts[1]`). */
   readonly field?: string;
+  /** Every thing at fault, when there are several (a topology import lists each conflict). */
+  readonly problems?: readonly InventoryFieldProblem[];
 
   constructor(message: string, field?: string) {
     super(message);
@@ -34,7 +42,9 @@ export type ConflictReason =
   | 'gpu-share-exceeded'
   | 'pod-already-allocated'
   | 'already-cancelled'
-  | 'concurrent-update';
+  | 'concurrent-update'
+  /** The change would pull a rack, GPUs, a product or memory from under live allocations. */
+  | 'held-by-allocations';
 
 export class ConflictError extends InventoryError {
   readonly problem = 'conflict' as const;
@@ -43,6 +53,7 @@ export class ConflictError extends InventoryError {
     readonly reason: ConflictReason,
     readonly constraint?: string,
     field?: string,
+    override readonly problems?: readonly InventoryFieldProblem[],
   ) {
     super(message, field);
   }
@@ -163,6 +174,13 @@ export function toInventoryError(error: unknown): unknown {
   const { prismaCode, sqlState, constraint, message } = failure;
   if (prismaCode === 'P2025') return new NotFoundError(failure.modelName ?? 'record', '(requested)');
   if (prismaCode === 'P2002' || sqlState === '23505') {
+    if (constraint === 'scopes_one_site_key') {
+      return new ConflictError(
+        'the database already holds a site: one site per database',
+        'already-exists',
+        constraint,
+      );
+    }
     if (constraint === 'allocations_pod_uid_key') {
       return new ConflictError('the pod already has an allocation', 'pod-already-allocated', constraint, 'podUid');
     }

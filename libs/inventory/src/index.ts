@@ -31,3 +31,4 @@ export * from './repositories/nodes';
 export * from './repositories/scopes';
 export * from './repositories/tenants';
 export * from './repositories/topology-import';
+export * from './allocation-guard';

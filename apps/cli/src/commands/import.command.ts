@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { TopologyValidationError } from '@switchyard/contracts';
 import { Inventory, InventoryError, type TopologyImportSummary } from '@switchyard/inventory';
 import { readInputFile } from '../cli-arguments';
 import { cliActor } from '../cli-actor';
@@ -15,11 +16,14 @@ export function importCommand(io: CliIo): Command {
     .description('validate a topology file and upsert it into the database in one transaction (idempotent)')
     .argument('<file>', 'topology YAML or JSON file (see deploy/examples/topology-demo.yaml)')
     .option('--json', 'print the import summary as JSON')
+    .option('--prune', 'also remove the nodes and scopes the file does not list (refused while any holds allocations)')
     .addHelpText(
       'after',
-      '\nThe database is DATABASE_URL (PostgreSQL), else embedded PGlite under SWITCHYARD_DATA_DIR (default ./.switchyard).\nAn invalid file lists every problem and writes nothing.',
+      '\nThe database is DATABASE_URL (PostgreSQL), else embedded PGlite under SWITCHYARD_DATA_DIR (default ./.switchyard).\n' +
+        'An invalid file lists every problem and writes nothing; so does a file of another site than the database holds\n' +
+        '(one site per database), or one that would move, re-equip or prune a node under live allocations.',
     )
-    .action(async (file: string, options: { json?: boolean }) => {
+    .action(async (file: string, options: { json?: boolean; prune?: boolean }) => {
       const { text } = readInputFile(io.cwd, file, 'topology file');
       const checked = checkTopologyText(text);
       if (!checked.document) throw invalidTopology(file, checked.problems);
@@ -39,6 +43,7 @@ export function importCommand(io: CliIo): Command {
             document,
             { actor: cliActor(io) },
             {
+              prune: options.prune ?? false,
               onProgress: (step, done) => {
                 const before = STEPS.slice(0, STEPS.indexOf(step)).reduce((sum, s) => sum + sizes[s], 0);
                 progress.update(before + done);
@@ -46,6 +51,12 @@ export function importCommand(io: CliIo): Command {
             },
           );
         } catch (error) {
+          if (error instanceof TopologyValidationError) throw invalidTopology(file, error.problems);
+          if (error instanceof InventoryError && error.problems)
+            throw new CommandFailure(
+              `import of ${file} failed, nothing was written: ${error.problems.length} conflict(s) with live allocations:`,
+              error.problems.map((p) => `  ${p.path}: ${p.message}`),
+            );
           if (error instanceof InventoryError)
             throw new CommandFailure(`import of ${file} failed, nothing was written: ${error.message}`);
           throw error;
@@ -68,8 +79,8 @@ function describeImport(file: string, database: string, s: TopologyImportSummary
   return [
     `imported ${file} (site ${s.site}) into ${database} in ${seconds.toFixed(1)}s`,
     counts('GPU products', s.gpuProducts),
-    counts('scopes', s.scopes),
-    counts('nodes', s.nodes),
+    counts('scopes', s.scopes, s.scopes.removed > 0 ? ` ${String(s.scopes.removed).padStart(7)} removed` : ''),
+    counts('nodes', s.nodes, s.nodes.removed > 0 ? ` ${String(s.nodes.removed).padStart(7)} removed` : ''),
     counts('GPUs', s.gpus, ` ${String(s.gpus.removed).padStart(7)} removed`),
   ].join('\n');
 }

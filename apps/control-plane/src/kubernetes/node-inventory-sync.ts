@@ -2,8 +2,9 @@
  * Keeps the inventory (PostgreSQL, and through it the engine) current with the Node objects:
  * a labelled GPU node that is new, or whose GPU count, product or rack changed, is created or
  * updated (node row and GPU rows, under the rack its `switchyard.io/hall|row|rack` labels name);
- * one that cannot be written (unknown rack or product, or a change that would pull GPUs from
- * under live allocations) gets a Warning Event and is kept unschedulable, with nothing written.
+ * one that cannot be written (unknown rack or product, or a change that would pull a rack, GPUs,
+ * a product or memory from under live allocations: the inventory's `allocationConflicts`, the rule
+ * topology import follows too) gets a Warning Event and is kept unschedulable, with nothing written.
  * A deleted Node's row goes once no allocation references it (see `nodeDeleted`).
  */
 import type { HealthState, Inventory, KubernetesNodeShape, NodeShapeRecord } from '@switchyard/inventory';

@@ -11,9 +11,9 @@ export class TopologyController {
 
   @Endpoint(routes.import)
   import(
-    @Input() { body }: RouteInput<typeof routes.import>,
+    @Input() { query, body }: RouteInput<typeof routes.import>,
     @CurrentActor() actor: Actor,
   ): Promise<TopologyImportSummary> {
-    return this.inventory.topology.import(body, { actor: auditActor(actor) });
+    return this.inventory.topology.import(body, { actor: auditActor(actor) }, { prune: query.prune ?? false });
   }
 }

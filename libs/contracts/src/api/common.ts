@@ -49,6 +49,9 @@ export const cursorQuerySchema = z
   .optional()
   .meta({ description: 'The nextCursor of the previous page' });
 
+/** `?flag=true` / `?flag=false`; anything else is a 400 naming the parameter. */
+export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
 export const paginationQueryShape = { limit: limitQuerySchema, cursor: cursorQuerySchema };
 
 /** `{ items, nextCursor }`: nextCursor is null on the last page. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { healthSchema, paginationQueryShape, pageSchema, timestampSchema, uuidSchema } from './common';
+import { booleanQuery, healthSchema, paginationQueryShape, pageSchema, timestampSchema, uuidSchema } from './common';
 
 export const gpuSchema = z.object({
   id: uuidSchema,
@@ -32,7 +32,6 @@ export const nodeSchema = z.object({
   gpus: z.array(gpuSchema),
 });
 
-const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 const productQuery = z.string().min(1).max(63).meta({ description: 'GPU product name, e.g. NVIDIA-H200' });
 
 export const nodeListQuerySchema = z.strictObject({

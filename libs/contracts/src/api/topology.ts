@@ -1,13 +1,22 @@
 import { z } from 'zod';
+import { booleanQuery } from './common';
 
 const upsertCounts = z.object({ created: z.int(), updated: z.int(), unchanged: z.int() });
+const withRemoved = upsertCounts.extend({ removed: z.int() });
 
 export const topologyImportSummarySchema = z.object({
   site: z.string(),
   gpuProducts: upsertCounts,
-  scopes: upsertCounts,
-  nodes: upsertCounts,
-  gpus: upsertCounts.extend({ removed: z.int() }),
+  scopes: withRemoved.meta({ description: 'removed: absent from the document and pruned (only with prune=true)' }),
+  nodes: withRemoved.meta({ description: 'removed: absent from the document and pruned (only with prune=true)' }),
+  gpus: withRemoved,
+});
+
+export const topologyImportQuerySchema = z.strictObject({
+  prune: booleanQuery.optional().meta({
+    description:
+      'true: also remove the nodes and scopes the document does not list (refused, with the list, while any holds allocations)',
+  }),
 });
 
 /** The body is a Topology document (YAML or JSON); see `deploy/examples/topology-demo.yaml`. */

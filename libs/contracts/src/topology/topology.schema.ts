@@ -7,6 +7,7 @@
  * `topology-rules.ts`. Both run on every document through `validateTopology`.
  */
 import { z } from 'zod';
+import { INT4_MAX } from '../api/common';
 
 export const TOPOLOGY_API_VERSION = 'switchyard.io/v1alpha1';
 export const TOPOLOGY_KIND = 'Topology';
@@ -36,8 +37,10 @@ const nodeName = z
   .max(253, 'must be at most 253 characters')
   .regex(DNS_SUBDOMAIN, 'must be a valid Kubernetes node name (lower-case RFC 1123 subdomain)');
 
-const watts = z.int().positive();
-const nonNegativeWatts = z.int().nonnegative();
+/** Watts, MiB and milli-CPU are stored in int4 columns: a larger value is refused here, by path, not by the database. */
+const storedInt = z.int().max(INT4_MAX);
+const watts = storedInt.positive();
+const nonNegativeWatts = storedInt.nonnegative();
 const oversubscriptionRatio = z.number().min(1).max(10).default(1);
 
 export const topologySiteSchema = z.strictObject({
@@ -49,7 +52,7 @@ export const topologySiteSchema = z.strictObject({
 export const topologyGpuProductSchema = z.strictObject({
   /** As GPU feature discovery labels it (`nvidia.com/gpu.product`), e.g. `NVIDIA-H200`. */
   name: labelValueName,
-  memoryMiB: z.int().positive(),
+  memoryMiB: storedInt.positive(),
   tdpWatts: watts,
   minPowerLimitWatts: watts,
   maxPowerLimitWatts: watts,
@@ -101,8 +104,8 @@ export const topologyNodeSchema = z.strictObject({
   name: nodeName,
   /** Name of the rack the node is in. */
   rack: z.string().min(1, 'must not be empty'),
-  cpuMilli: z.int().positive(),
-  memoryMiB: z.int().positive(),
+  cpuMilli: storedInt.positive(),
+  memoryMiB: storedInt.positive(),
   idleWatts: nonNegativeWatts,
   maxWatts: watts,
   labels: z.record(z.string(), z.string()).default({}),

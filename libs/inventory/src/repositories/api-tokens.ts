@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ApiToken, PrismaClient, Role } from '../generated/prisma/client';
 import { ConflictError, mapped } from '../errors';
 import { existingById } from '../ids';
+import { lockedById } from '../row-locks';
 import { transaction, type AuditContext } from '../transactions';
 import { appendAuditEvent } from './audit-log';
 
@@ -109,7 +110,7 @@ export class ApiTokenRepository {
 
   revoke(id: string, audit: AuditContext): Promise<ApiTokenRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = await existingById('token', id, () => tx.apiToken.findUnique({ where: { id } }));
+      const existing = await lockedById(tx, 'api_tokens', 'token', id, () => tx.apiToken.findUnique({ where: { id } }));
       const { count } = await tx.apiToken.updateMany({
         where: { id, revokedAt: null },
         data: { revokedAt: new Date() },

@@ -2,6 +2,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { ConstraintViolationError, mapped } from '../errors';
 import { existingById } from '../ids';
+import { lockedById } from '../row-locks';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import { transaction, type AuditContext, type Tx } from '../transactions';
 import { appendAuditEvent } from './audit-log';
@@ -104,10 +105,14 @@ export class ModelProfileRepository {
     });
   }
 
-  /** Fields left undefined keep their value; `allowedProducts` replaces the whole list. */
+  /**
+   * Fields left undefined keep their value; `allowedProducts` replaces the whole list. The
+   * profile row is locked first: concurrent replacements of the list then run one after the
+   * other instead of inserting the same (profile, product) pairs at once.
+   */
   update(id: string, changes: Partial<ModelProfileInput>, audit: AuditContext): Promise<ModelProfileRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = await existingById('model profile', id, () =>
+      const existing = await lockedById(tx, 'model_profiles', 'model profile', id, () =>
         tx.modelProfile.findUnique({ where: { id }, include: withProducts }),
       );
       if (changes.allowedProducts) {
@@ -131,7 +136,7 @@ export class ModelProfileRepository {
         actor: audit.actor,
         action: 'modelProfile.update',
         target: `modelProfile/${id}`,
-        details: { before: toRecord(existing), changes },
+        details: { before: toRecord(existing), changes, after: toRecord(row) },
       });
       return toRecord(row);
     });
@@ -140,7 +145,9 @@ export class ModelProfileRepository {
   /** Refused (ConflictError) while a deployment uses the profile. */
   delete(id: string, audit: AuditContext): Promise<void> {
     return transaction(this.prisma, async (tx) => {
-      const existing = await existingById('model profile', id, () => tx.modelProfile.findUnique({ where: { id } }));
+      const existing = await lockedById(tx, 'model_profiles', 'model profile', id, () =>
+        tx.modelProfile.findUnique({ where: { id } }),
+      );
       await tx.modelProfile.delete({ where: { id } });
       await appendAuditEvent(tx, {
         actor: audit.actor,

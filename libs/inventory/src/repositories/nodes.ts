@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Health, Prisma, PrismaClient } from '../generated/prisma/client';
+import { allocationConflicts } from '../allocation-guard';
 import { ConflictError, InvalidParameterError, mapped, NotFoundError } from '../errors';
 import { isUuid } from '../ids';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
@@ -294,8 +295,8 @@ export class NodeRepository {
    * Creates or updates a node and its GPUs from its Kubernetes Node object, in one transaction:
    * either everything is written or nothing is. Refused (nothing written) with
    * InvalidParameterError when the labels name no rack scope or an unknown GPU product, and
-   * with ConflictError when the change would pull GPUs, a product or a rack from under live
-   * allocations (removing or re-typing allocated GPUs, moving a node that has allocations).
+   * with ConflictError when the change would pull GPUs, a product, memory or a rack from under
+   * live allocations (see `allocationConflicts`, the rule topology import follows too).
    */
   async syncFromKubernetes(shape: KubernetesNodeShape, audit: AuditContext): Promise<NodeSyncOutcome> {
     if (!Number.isInteger(shape.gpuCount) || shape.gpuCount < 0)
@@ -305,10 +306,17 @@ export class NodeRepository {
       const product = shape.gpuCount > 0 ? await findProduct(tx, shape.gpuProduct) : null;
       const existing = (
         await tx.$queryRaw<
-          Array<{ id: string; rack_id: string; cpu_milli: number; memory_mib: number; allocations: number }>
-        >`SELECT n.id, n.rack_id, n.cpu_milli, n.memory_mib,
+          Array<{
+            id: string;
+            rack_id: string;
+            rack_path: string;
+            cpu_milli: number;
+            memory_mib: number;
+            allocations: number;
+          }>
+        >`SELECT n.id, n.rack_id, r.path AS rack_path, n.cpu_milli, n.memory_mib,
                  (SELECT count(*)::int FROM allocations a WHERE a.node_id = n.id) AS allocations
-          FROM nodes n WHERE n.name = ${shape.name} FOR UPDATE`
+          FROM nodes n JOIN scopes r ON r.id = n.rack_id WHERE n.name = ${shape.name} FOR UPDATE OF n`
       )[0];
       const gpuMemory = product ? (shape.gpuMemoryMiB ?? product.memory_mib) : 0;
       const uuids = Array.from(
@@ -343,7 +351,7 @@ export class NodeRepository {
       if (gpus.length !== shape.gpuCount) fields.push('gpuCount');
       const kept = gpus.filter((g) => g.index < shape.gpuCount);
       const retyped = product ? kept.filter((g) => g.product !== product.name) : [];
-      // Memory alone (the GPU feature discovery label) may be corrected under allocations; a product may not.
+      // The memory label (GPU feature discovery) may be corrected; under allocations only upwards.
       const remembered =
         product && shape.gpuMemoryMiB !== undefined
           ? kept.filter((g) => g.product === product.name && g.memory_mib !== shape.gpuMemoryMiB)
@@ -353,19 +361,26 @@ export class NodeRepository {
       if (fields.length === 0) return { change: 'unchanged', fields };
 
       const removed = gpus.filter((g) => g.index >= shape.gpuCount);
-      const blocked =
-        fields.includes('rack') && existing.allocations > 0
-          ? `it has ${existing.allocations} allocation(s) and cannot move to rack ${rack.path}`
-          : [...removed, ...retyped].some((g) => g.allocated_milli > 0)
-            ? `GPUs ${[...removed, ...retyped]
-                .filter((g) => g.allocated_milli > 0)
-                .map((g) => g.index)
-                .join(', ')} are allocated and cannot be removed or change product`
-            : null;
-      if (blocked)
+      const conflicts = allocationConflicts(
+        {
+          name: shape.name,
+          rackPath: existing.rack_path,
+          allocations: existing.allocations,
+          gpus: gpus.map((g) => ({ ...g, memoryMiB: g.memory_mib, allocatedMilli: g.allocated_milli })),
+        },
+        {
+          rackPath: rack.path,
+          gpus: kept.map((g) => ({
+            uuid: g.uuid,
+            product: product?.name ?? g.product,
+            memoryMiB: retyped.includes(g) || remembered.includes(g) ? gpuMemory : g.memory_mib,
+          })),
+        },
+      );
+      if (conflicts.length > 0)
         throw new ConflictError(
-          `node ${shape.name}: ${blocked}; it keeps its current shape until they are released`,
-          'still-referenced',
+          `node ${shape.name}: ${conflicts.map((c) => c.message).join('; ')}; it keeps its current shape until they are released`,
+          'held-by-allocations',
         );
 
       await tx.$executeRaw`UPDATE nodes SET rack_id = ${rack.id}::uuid, cpu_milli = ${shape.cpuMilli},

@@ -4,9 +4,11 @@
  * in `nodes`), rolled up in memory: the campus (4,141 scopes, 15,000 nodes, 120,000 GPUs) sums
  * 15,000 rows per call, never the GPUs or the allocations.
  */
+import { INT4_MAX } from '@switchyard/contracts';
 import type { Database } from '../database';
 import { ConstraintViolationError, mapped, NotFoundError } from '../errors';
 import { isUuid } from '../ids';
+import { lockedById } from '../row-locks';
 import { transaction, type AuditContext } from '../transactions';
 import { appendAuditEvent } from './audit-log';
 
@@ -99,8 +101,6 @@ export interface ScopeRecord {
   readonly oversubscriptionRatio: number;
   readonly updatedAt: Date;
 }
-
-const INT4_MAX = 2_147_483_647;
 
 /**
  * Values the CHECK constraints cannot judge: PostgreSQL orders NaN above every number (so NaN
@@ -246,25 +246,23 @@ export class ScopeRepository {
           oversubscriptionRatio: true,
           updatedAt: true,
         } as const;
-        // Locked, so that two concurrent updates each audit the values they really replaced.
-        const [before] = await tx.$queryRaw<
-          Array<{ path: string; capacity_watts: number; oversubscription_ratio: number }>
-        >`SELECT path, capacity_watts, oversubscription_ratio FROM scopes WHERE id = ${id}::uuid FOR UPDATE`;
-        if (!before) throw new NotFoundError('scope', id);
+        const before = await lockedById(tx, 'scopes', 'scope', id, () =>
+          tx.scope.findUnique({ where: { id }, select }),
+        );
         const after = await tx.scope.update({
           where: { id },
           data: { capacityWatts: changes.capacityWatts, oversubscriptionRatio: changes.oversubscriptionRatio },
           select,
         });
+        const budget = (scope: ScopeRecord) => ({
+          capacityWatts: scope.capacityWatts,
+          oversubscriptionRatio: scope.oversubscriptionRatio,
+        });
         await appendAuditEvent(tx, {
           actor: audit.actor,
           action: 'scope.update',
           target: `scope/${id}`,
-          details: {
-            path: before.path,
-            before: { capacityWatts: before.capacity_watts, oversubscriptionRatio: before.oversubscription_ratio },
-            changes,
-          },
+          details: { path: before.path, before: budget(before), changes, after: budget(after) },
         });
         return after;
       });

@@ -2,6 +2,7 @@
 import type { PrismaClient, Tenant } from '../generated/prisma/client';
 import { mapped } from '../errors';
 import { existingById } from '../ids';
+import { lockedById } from '../row-locks';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from '../pagination';
 import { transaction, type AuditContext } from '../transactions';
 import { appendAuditEvent } from './audit-log';
@@ -61,7 +62,7 @@ export class TenantRepository {
   /** Fields left undefined keep their value; null clears a quota. */
   update(id: string, changes: Partial<TenantInput>, audit: AuditContext): Promise<TenantRecord> {
     return transaction(this.prisma, async (tx) => {
-      const existing = await existingById('tenant', id, () => tx.tenant.findUnique({ where: { id } }));
+      const existing = await lockedById(tx, 'tenants', 'tenant', id, () => tx.tenant.findUnique({ where: { id } }));
       const row = await tx.tenant.update({
         where: { id },
         data: { name: changes.name, gpuQuota: changes.gpuQuota, wattsQuota: changes.wattsQuota },
@@ -70,7 +71,7 @@ export class TenantRepository {
         actor: audit.actor,
         action: 'tenant.update',
         target: `tenant/${id}`,
-        details: { before: toRecord(existing), changes },
+        details: { before: toRecord(existing), changes, after: toRecord(row) },
       });
       return toRecord(row);
     });
@@ -79,7 +80,7 @@ export class TenantRepository {
   /** Refused (ConflictError) while deployments or allocations belong to the tenant. */
   delete(id: string, audit: AuditContext): Promise<void> {
     return transaction(this.prisma, async (tx) => {
-      const existing = await existingById('tenant', id, () => tx.tenant.findUnique({ where: { id } }));
+      const existing = await lockedById(tx, 'tenants', 'tenant', id, () => tx.tenant.findUnique({ where: { id } }));
       await tx.tenant.delete({ where: { id } });
       await appendAuditEvent(tx, {
         actor: audit.actor,

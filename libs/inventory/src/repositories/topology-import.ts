@@ -6,14 +6,19 @@
  * Idempotent: scopes are keyed by path (`site/hall/row/rack`), nodes by Kubernetes name, GPUs by
  * UUID, products by name; a row whose values did not change is not written at all. Runtime
  * state (node health, schedulable, last seen; GPU allocations) is never touched. GPUs that a
- * node of the document no longer lists are removed (refused while allocated). Scopes and nodes
- * absent from the document are left alone: nodes may also come from Kubernetes.
+ * node of the document no longer lists are removed. Scopes and nodes absent from the document
+ * are left alone (nodes may also come from Kubernetes), unless the import prunes them.
+ *
+ * Refused, with nothing written: a document of another site than the database's (one site per
+ * database), and any change that would move, re-equip or remove a node under live allocations
+ * (every conflict listed, see `guardAllocations`). Imports run one at a time (an advisory lock).
  * Any failure rolls back everything.
  */
 import { nodeGpuList, type TopologyDocument } from '@switchyard/contracts';
 import type { PrismaClient } from '../generated/prisma/client';
 import { transaction, type AuditContext, type Tx } from '../transactions';
 import { appendAuditEvent } from './audit-log';
+import { checkOneSite, guardAllocations } from './topology-import-guard';
 
 export interface UpsertCounts {
   readonly created: number;
@@ -24,15 +29,21 @@ export interface UpsertCounts {
 export interface TopologyImportSummary {
   readonly site: string;
   readonly gpuProducts: UpsertCounts;
-  readonly scopes: UpsertCounts;
-  readonly nodes: UpsertCounts;
+  /** `removed`: pruned (only with `prune`). */
+  readonly scopes: UpsertCounts & { readonly removed: number };
+  readonly nodes: UpsertCounts & { readonly removed: number };
   readonly gpus: UpsertCounts & { readonly removed: number };
 }
 
 export interface TopologyImportOptions {
   /** Called after each step, for a progress bar (`done` of `total` rows). */
   readonly onProgress?: (step: 'gpuProducts' | 'scopes' | 'nodes' | 'gpus', done: number, total: number) => void;
+  /** Also remove the nodes and scopes the document does not list; refused while any of them holds allocations. */
+  readonly prune?: boolean;
 }
+
+/** Serialises imports, so each checks the site and the allocations against what the previous one wrote. */
+const IMPORT_ADVISORY_LOCK = 72707371;
 
 /** Rows per statement: bounds the size of one JSON parameter (~100 bytes a GPU). */
 const BATCH = 20_000;
@@ -228,18 +239,39 @@ async function upsertGpus(
   return results;
 }
 
+/** Nodes the document does not list (their GPUs go with them); the guard has refused any that holds allocations. */
+function pruneNodes(tx: Tx, names: string[]): Promise<number> {
+  return tx.$executeRaw`DELETE FROM nodes WHERE name <> ALL(${names}::text[])`;
+}
+
+/** Scopes the document does not list, racks first (a parent is only removed once its children are). */
+async function pruneScopes(tx: Tx, paths: string[]): Promise<number> {
+  let removed = 0;
+  for (const kind of ['rack', 'row', 'hall'] as const)
+    removed +=
+      await tx.$executeRaw`DELETE FROM scopes WHERE kind = ${kind}::"ScopeKind" AND path <> ALL(${paths}::text[])`;
+  return removed;
+}
+
 export class TopologyImporter {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Upserts the whole document in one transaction; on any failure nothing is written. */
+  /**
+   * Upserts the whole document in one transaction (and prunes with `prune`); on any failure
+   * nothing is written. TopologyValidationError for another site than the database's;
+   * ConflictError (reason `held-by-allocations`, every conflict in `problems`) for a change
+   * that live allocations forbid.
+   */
   import(
     document: TopologyDocument,
     audit: AuditContext,
     options: TopologyImportOptions = {},
   ): Promise<TopologyImportSummary> {
     const progress = options.onProgress ?? (() => undefined);
+    const prune = options.prune ?? false;
     const levels = scopeLevels(document);
     const rackPaths = new Map(levels[3].map((rack) => [rack.name, rack.path]));
+    const scopePaths = new Set(levels.flatMap((level) => level.map((scope) => scope.path)));
     const nodes: NodeRow[] = document.nodes.map((node) => ({
       name: node.name,
       rack: rackPaths.get(node.rack) ?? `(unknown rack ${node.rack})`,
@@ -253,10 +285,14 @@ export class TopologyImporter {
       nodeGpuList(node).map((gpu) => ({ uuid: gpu.uuid, node: node.name, index: gpu.index, product: gpu.product })),
     );
     const scopeTotal = levels.reduce((sum, level) => sum + level.length, 0);
+    const nodeNames = nodes.map((n) => n.name);
 
     return transaction(
       this.prisma,
       async (tx) => {
+        await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${IMPORT_ADVISORY_LOCK}::bigint)) AS lock`;
+        await checkOneSite(tx, document);
+        await guardAllocations(tx, document, { rackPaths, scopePaths }, prune);
         const gpuProducts = await upsertProducts(tx, document);
         progress('gpuProducts', document.gpuProducts.length, document.gpuProducts.length);
         const scopeResults: Array<{ created: boolean }> = [];
@@ -268,23 +304,25 @@ export class TopologyImporter {
         progress('nodes', nodes.length, nodes.length);
         const removed = await removeStaleGpus(
           tx,
-          nodes.map((n) => n.name),
+          nodeNames,
           gpus.map((g) => g.uuid),
         );
         const gpuResults = await upsertGpus(tx, gpus, (done) => progress('gpus', done, gpus.length));
         progress('gpus', gpus.length, gpus.length);
+        const prunedNodes = prune ? await pruneNodes(tx, nodeNames) : 0;
+        const prunedScopes = prune ? await pruneScopes(tx, [...scopePaths]) : 0;
         const summary: TopologyImportSummary = {
           site: document.site.name,
           gpuProducts,
-          scopes: count(scopeResults, scopeTotal),
-          nodes: count(nodeResults, nodes.length),
+          scopes: { ...count(scopeResults, scopeTotal), removed: prunedScopes },
+          nodes: { ...count(nodeResults, nodes.length), removed: prunedNodes },
           gpus: { ...count(gpuResults, gpus.length), removed },
         };
         await appendAuditEvent(tx, {
           actor: audit.actor,
           action: 'topology.import',
           target: `site/${document.site.name}`,
-          details: { ...summary },
+          details: { ...summary, prune },
         });
         return summary;
       },
