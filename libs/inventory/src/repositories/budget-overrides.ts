@@ -99,6 +99,17 @@ export class BudgetOverrideRepository {
     );
   }
 
+  /** Every override not cancelled and not yet ended at `now` (in force or scheduled): what the cluster state schedules. */
+  async live(now: Date): Promise<BudgetOverrideRecord[]> {
+    const rows = await mapped(() =>
+      this.prisma.budgetOverride.findMany({
+        where: { cancelledAt: null, endsAt: { gt: now } },
+        orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
+      }),
+    );
+    return rows.map(toRecord);
+  }
+
   /** Newest start first. */
   async list(query: BudgetOverrideQuery = {}): Promise<Page<BudgetOverrideRecord>> {
     const limit = pageLimit(query);

@@ -157,6 +157,12 @@ export class ScopeRepository {
     return roots;
   }
 
+  /** Capacity and oversubscription of every scope (no override applied), for the cluster state to reconcile against. */
+  async budgets(): Promise<{ id: string; capacityWatts: number; oversubscription: number }[]> {
+    const rows = await mapped(() => this.scopeRows());
+    return rows.map((r) => ({ id: r.id, capacityWatts: r.capacity_watts, oversubscription: r.oversubscription_ratio }));
+  }
+
   /** Every scope with its aggregates, flat, ordered by path (parents before children). */
   async summaries(now: Date = new Date()): Promise<ScopeSummary[]> {
     // Straight through the driver: decoding 4,141 rows through Prisma's raw query path takes
