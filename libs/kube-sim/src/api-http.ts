@@ -24,6 +24,8 @@ export interface HttpOptions {
   token?: string;
   bookmarkIntervalMs: number;
   now: () => number;
+  /** Serves the simulated exporters' paths (open, as exporters are); false for any other path. */
+  exporters?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 }
 
 interface ResourcePath {
@@ -69,6 +71,7 @@ export class ApiHttpHandler {
       .filter((s) => s.length > 0)
       .map(decodeURIComponent);
     const method = req.method ?? 'GET';
+    if (url.pathname.startsWith('/exporters/') && (await this.options.exporters?.(req, res, url.pathname))) return;
     if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;

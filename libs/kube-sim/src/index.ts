@@ -7,3 +7,6 @@ export { ObjectStore, type StoreEvent } from './object-store';
 export type { KubeObject, ObjectMeta, ResourceType } from './resource-type';
 export { nodesFromTopology } from './gpu-nodes';
 export { renderKubeconfig } from './kubeconfig';
+export { SimulatedPower, type SimulatedPowerNode, type SimulatedGpu } from './power/simulated-power';
+export { nodeWallWatts, type NodePowerSpec } from './power/node-wall-power';
+export { LOAD_STEP_MS, BASE_UTILISATION } from './power/gpu-load';

@@ -15,6 +15,8 @@ import { ObjectStore } from './object-store';
 import { ResourceRegistry } from './resource-registry';
 import type { JsonObject, KubeObject } from './resource-type';
 import { SimulatedKubelet, isNodeReady } from './simulated-kubelet';
+import { PowerExporters } from './power/power-exporters';
+import { SimulatedPower } from './power/simulated-power';
 
 export interface KubeSimOptions {
   /** 0 (default) picks an ephemeral port. */
@@ -36,6 +38,8 @@ export interface KubeSimOptions {
   historyLimit?: number;
   /** Period of BOOKMARK events on watches that allow them (default 5 s; the real apiserver uses about a minute). */
   bookmarkIntervalMs?: number;
+  /** Seed of the simulated GPU load (default 1): the same seed, pods and time give the same watts. */
+  powerSeed?: number;
 }
 
 export interface KubeSim {
@@ -49,6 +53,8 @@ export interface KubeSim {
   readonly api: ObjectApi;
   readonly faults: FaultInjector;
   readonly nodes: SimulatedNodes;
+  /** What the simulated GPUs and nodes draw, served at `/exporters/dcgm/metrics` and `/exporters/ipmi/metrics`. */
+  readonly power: SimulatedPower;
   /** The GPU power limit in force on a simulated GPU (the node agent's role, played by the simulated kubelet). */
   enforcedLimitWatts(nodeName: string, gpuIndex: number): number | undefined;
   kubeconfig(): string;
@@ -171,6 +177,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const certificate = tls ? await createServingCertificate(host) : undefined;
   const kubelet = new SimulatedKubelet(api, options.kubeletDelayMs ?? 50, now, options.topology?.gpuProducts);
   kubelet.start();
+  const power = new SimulatedPower(store, options.topology, options.powerSeed ?? 1);
+  power.start();
   const namespaces = api.type('', 'namespaces');
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
     api.create(namespaces, 'v1', '', { metadata: { name } });
@@ -179,11 +187,13 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     for (const node of nodesFromTopology(options.topology, now()))
       api.create(nodes, 'v1', '', node, { ownedBody: true });
   }
+  const exporters = new PowerExporters(power, now);
   const enforcedToken = tls || options.token !== undefined ? token : undefined;
   const handler = new ApiHttpHandler(api, faults, {
     token: enforcedToken,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 5000,
     now,
+    exporters: (req, res, pathname) => exporters.serve(req, res, pathname),
   });
   const listener = (req: IncomingMessage, res: ServerResponse): void => void handler.handle(req, res);
   const server: Server = certificate
@@ -210,6 +220,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     api,
     faults,
     nodes: new SimulatedNodes(api, kubelet, now),
+    power,
     enforcedLimitWatts: (nodeName, gpuIndex) => kubelet.powerLimits.enforcedLimitWatts(nodeName, gpuIndex),
     kubeconfig,
     async writeKubeconfig(path: string) {
@@ -221,6 +232,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       if (closed) return;
       closed = true;
       kubelet.stop();
+      power.stop();
       api.dispose();
       faults.dropWatches(false);
       await new Promise<void>((resolve) => {

@@ -11,3 +11,4 @@ export * from './control-plane-metrics';
 export * from './scheduling-metrics';
 export * from './node-metrics';
 export * from './throttled-read';
+export * from './power';

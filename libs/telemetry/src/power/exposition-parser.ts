@@ -1,0 +1,191 @@
+/**
+ * A strict, streaming parser of the Prometheus text exposition format (version 0.0.4), for
+ * reading exporters directly. Streaming because a campus DCGM scrape is ~40 MB: chunks are
+ * parsed as they arrive, so the event loop is never held for the whole body. The npm parser
+ * that exists (`parse-prometheus-text-format`) takes the whole text at once and is unmaintained.
+ */
+
+export interface ExpositionSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+  /** The optional sample timestamp (ms since the epoch). */
+  readonly timestampMs: number | null;
+}
+
+export class ExpositionParseError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(`line ${line}: ${message}`);
+    this.name = 'ExpositionParseError';
+  }
+}
+
+const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^-?\d+$/;
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+/** Enough for every series of a campus DCGM scrape (240,000) with room for churn. */
+const LABEL_SET_CACHE_LIMIT = 500_000;
+
+/** Go's ParseFloat, as Prometheus reads sample values: decimals, exponents, NaN and (+/-)Inf. */
+function parseValue(text: string): number | undefined {
+  if (FLOAT.test(text)) return Number(text);
+  switch (text.toLowerCase()) {
+    case 'nan':
+      return NaN;
+    case 'inf':
+    case '+inf':
+      return Infinity;
+    case '-inf':
+      return -Infinity;
+    default:
+      return undefined;
+  }
+}
+
+export class ExpositionParser {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private rest = '';
+  private lineNumber = 0;
+  private readonly typed = new Set<string>();
+  private lastName = '';
+
+  /**
+   * `wanted`: only samples of these metric names are reported (every line is still checked).
+   * `labelSets`: label sets already read, by their text; pass the same map to the next parse of
+   * the same target, whose series repeat, to skip reading them again (the objects are frozen).
+   */
+  constructor(
+    private readonly onSample: (sample: ExpositionSample) => void,
+    private readonly wanted?: ReadonlySet<string>,
+    private readonly labelSets: Map<string, Readonly<Record<string, string>>> = new Map(),
+  ) {}
+
+  push(chunk: Uint8Array | string): void {
+    const text = this.rest + (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      this.line(text.slice(start, end));
+      start = end + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  /** The last line needs no newline; a truncated multi-byte character is an error. */
+  end(): void {
+    const text = this.rest + this.decoder.decode();
+    this.rest = '';
+    if (text !== '') this.line(text);
+  }
+
+  private fail(message: string): never {
+    throw new ExpositionParseError(this.lineNumber, message);
+  }
+
+  private line(line: string): void {
+    this.lineNumber++;
+    if (line.charCodeAt(0) === 35 /* # */) return this.comment(line);
+    if (line.trim() === '') return;
+    let i = 0;
+    while (i < line.length && line[i] !== '{' && line[i] !== ' ' && line[i] !== '\t') i++;
+    // Lines of one family repeat its name: compare instead of slicing and checking it again.
+    let name = this.lastName;
+    if (i !== name.length || !line.startsWith(name)) {
+      name = line.slice(0, i);
+      if (!METRIC_NAME.test(name)) this.fail(`invalid metric name "${name}"`);
+      this.lastName = name;
+    }
+    let labels: Readonly<Record<string, string>> = NO_LABELS;
+    if (line[i] === '{') {
+      // Values and timestamps hold no brace, so the label set ends at the last one.
+      const close = line.lastIndexOf('}');
+      if (close < i) this.fail('unterminated label set');
+      const text = line.slice(i + 1, close);
+      const known = this.labelSets.get(text);
+      if (known) labels = known;
+      else {
+        const parsed: Record<string, string> = {};
+        if (this.labels(line, i + 1, parsed) !== close + 1) this.fail('unexpected text after the label set');
+        labels = Object.freeze(parsed);
+        if (this.labelSets.size < LABEL_SET_CACHE_LIMIT) this.labelSets.set(text, labels);
+      }
+      i = close + 1;
+    }
+    // ` value [timestamp]`: one or two fields, each after blanks.
+    const blank = (c: number) => c === 32 || c === 9;
+    if (!blank(line.charCodeAt(i))) this.fail(`expected a value (and an optional timestamp) after ${name}`);
+    while (blank(line.charCodeAt(i))) i++;
+    const valueStart = i;
+    while (i < line.length && !blank(line.charCodeAt(i))) i++;
+    const valueText = line.slice(valueStart, i);
+    while (blank(line.charCodeAt(i))) i++;
+    const timestampStart = i;
+    while (i < line.length && !blank(line.charCodeAt(i))) i++;
+    const timestampText = line.slice(timestampStart, i);
+    while (blank(line.charCodeAt(i))) i++;
+    if (valueText === '' || i < line.length) this.fail(`expected a value (and an optional timestamp) after ${name}`);
+    const value = parseValue(valueText);
+    if (value === undefined) this.fail(`invalid value "${valueText}" for ${name}`);
+    if (timestampText !== '' && !INTEGER.test(timestampText))
+      this.fail(`invalid timestamp "${timestampText}" for ${name}`);
+    if (this.wanted && !this.wanted.has(name)) return;
+    this.onSample({ name, labels, value, timestampMs: timestampText === '' ? null : Number(timestampText) });
+  }
+
+  private comment(line: string): void {
+    const parts = line
+      .slice(1)
+      .trimStart()
+      .split(/[ \t]+/);
+    if (parts[0] !== 'TYPE' && parts[0] !== 'HELP') return;
+    if (parts.length < 2 || !METRIC_NAME.test(parts[1])) this.fail(`# ${parts[0]} needs a metric name`);
+    if (parts[0] === 'HELP') return;
+    if (parts.length !== 3 || !METRIC_TYPES.has(parts[2])) this.fail(`invalid # TYPE line for ${parts[1]}`);
+    if (this.typed.has(parts[1])) this.fail(`second # TYPE line for ${parts[1]}`);
+    this.typed.add(parts[1]);
+  }
+
+  /** Reads `name="value",...}` from `i`; returns the index after the closing brace. */
+  private labels(line: string, i: number, into: Record<string, string>): number {
+    for (;;) {
+      while (line[i] === ' ' || line[i] === '\t') i++;
+      if (line[i] === '}') return i + 1;
+      const eq = line.indexOf('=', i);
+      if (eq < 0) this.fail('unterminated label set');
+      const label = line.slice(i, eq).trim();
+      if (!LABEL_NAME.test(label)) this.fail(`invalid label name "${label}"`);
+      if (label in into) this.fail(`label ${label} given twice`);
+      i = eq + 1;
+      while (line[i] === ' ' || line[i] === '\t') i++;
+      if (line[i] !== '"') this.fail(`label ${label} needs a quoted value`);
+      let value = '';
+      for (let from = i + 1; ;) {
+        const quote = line.indexOf('"', from);
+        const escape = line.indexOf('\\', from);
+        if (quote < 0) this.fail(`unterminated value of label ${label}`);
+        if (escape < 0 || escape > quote) {
+          value += line.slice(from, quote);
+          i = quote;
+          break;
+        }
+        value += line.slice(from, escape);
+        const next = line[escape + 1];
+        if (next === 'n') value += '\n';
+        else if (next === '\\' || next === '"') value += next;
+        else this.fail(`invalid escape \\${next ?? ''} in label ${label}`);
+        from = escape + 2;
+      }
+      into[label] = value;
+      i++;
+      while (line[i] === ' ' || line[i] === '\t') i++;
+      if (line[i] === ',') i++;
+      else if (i >= line.length) this.fail('unterminated label set');
+      else if (line[i] !== '}') this.fail(`expected "," or "}" after label ${label}`);
+    }
+  }
+}
