@@ -75,7 +75,7 @@ const LABEL: Record<ExclusionReason, string> = {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Nodes per reason, with the closest miss (the best any refused node had). */
+/** Nodes per reason, with the closest miss: the smallest need and the best any refused node had. */
 class Tally {
   readonly counts = new Map<ExclusionReason, Mutable<ExclusionCount>>();
   add(s: FilterStatus, nodes: number): void {
@@ -88,6 +88,8 @@ class Tally {
       return;
     }
     cur.nodes += nodes;
+    // The smallest need and the best any node had, whatever order the classes come in.
+    if (s.needs !== undefined && (cur.needs === undefined || s.needs < cur.needs)) cur.needs = s.needs;
     if (s.best !== undefined && (cur.best === undefined || s.best > cur.best)) cur.best = s.best;
   }
 }

@@ -48,6 +48,8 @@ export class ClusterState {
   readonly nodeLimitMin: Float64Array;
   readonly nodeLimitMax: Float64Array;
   readonly nodePods: PlacedPod[][];
+  /** The lowest scope each node hangs under (usually its rack). */
+  readonly nodeEnclosing: Int32Array;
   private readonly conditions = new Map<number, { ready: boolean; schedulable: boolean }>();
 
   readonly replicas = new Map<string, PlacedReplica>();
@@ -75,6 +77,7 @@ export class ClusterState {
     this.nodeLimitMin = Float64Array.from(fixed, (f) => f.limitMin);
     this.nodeLimitMax = Float64Array.from(fixed, (f) => f.limitMax);
     this.nodePods = topo.nodes.map(() => []);
+    this.nodeEnclosing = Int32Array.from(topo.nodePath, (path) => path[path.length - 1]);
     this.classes = new NodeClasses(this);
     for (let n = 0; n < N; n++) if (this.nodeUp[n]) this.classes.join(n);
   }
@@ -150,8 +153,7 @@ export class ClusterState {
 
   /** The lowest scope a node hangs under (usually its rack). */
   enclosingScope(n: number): number {
-    const path = this.topology.nodePath[n];
-    return path[path.length - 1];
+    return this.nodeEnclosing[n];
   }
 
   /** The node's ancestor of that kind; the node's own scope when it has none (so it can still be excluded). */

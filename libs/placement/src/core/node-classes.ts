@@ -115,9 +115,10 @@ export class NodeClasses {
 
   /** Headroom share of the node's enclosing scope, computed exactly as policies see it. */
   powerKeyOf(n: number): number {
-    const s = this.st.enclosingScope(n);
-    const budget = this.st.scopeBudget[s];
-    return headroomShare((budget - this.st.scopeLoad[s]) / 1000, budget / 1000);
+    const st = this.st;
+    const s = st.nodeEnclosing[n];
+    const budget = st.scopeBudget[s];
+    return headroomShare((budget - st.scopeLoad[s]) / 1000, budget / 1000);
   }
 
   /** After a scope's load or budget changed: moves its own nodes whose key changed (stored keys locate them). */
