@@ -25,7 +25,7 @@ import { TopologyController } from './topology/topology.controller';
 import { KubernetesModule, SCHEDULING_CONTROLLERS } from './kubernetes/kubernetes.module';
 import { type KubernetesRuntime } from './kubernetes/kubernetes-runtime';
 import { buildOpenApiDocument } from './openapi/openapi-document';
-import { ScopeMetrics } from './metrics/scope-metrics';
+import { ScopeMetrics } from './scopes/scope-metrics';
 import { BudgetOverridesService } from './budget-overrides/budget-overrides.service';
 import { CLUSTER_STATE } from './cluster-state/cluster-state.token';
 import { ScopesService } from './scopes/scopes.service';

@@ -8,7 +8,7 @@ import { startKubernetesForControlPlane, type KubernetesRuntime } from './kubern
 import { ConfigurationError, loadControlPlaneConfig, type ControlPlaneConfig } from './config/control-plane-config';
 import { DEMO_TOPOLOGY, shippedFile } from './config/shipped-files';
 import { createRootLogger, loggerFor, type Logger } from './logging/logger';
-import { seedTopologyIfEmpty } from './topology-seed';
+import { seedTopologyIfEmpty } from './topology/topology-seed';
 
 export { createApp } from './app';
 export { ConfigurationError, loadControlPlaneConfig, type ControlPlaneConfig } from './config/control-plane-config';

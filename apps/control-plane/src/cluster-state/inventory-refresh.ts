@@ -1,12 +1,12 @@
 import type { Inventory } from '@switchyard/inventory';
 import type { NodeObject, ResourceInformer } from '@switchyard/kube';
-import type { ClusterState } from '../cluster-state/cluster-state';
-import { loadClusterInventory } from '../cluster-state/inventory-loader';
-import { InventoryReconciler } from '../cluster-state/inventory-reconciler';
+import type { ClusterState } from './cluster-state';
+import { loadClusterInventory } from './inventory-loader';
+import { InventoryReconciler } from './inventory-reconciler';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
-import type { InventoryAllocationLedger } from './inventory-ledger';
-import type { NodeHealth } from './node-health';
-import type { NodeInventorySync } from './node-inventory-sync';
+import type { InventoryAllocationLedger } from '../scheduling/inventory-ledger';
+import type { NodeHealth } from '../nodes/node-health';
+import type { NodeInventorySync } from '../nodes/node-inventory-sync';
 
 export interface InventoryRefreshDeps {
   readonly inventory: Inventory;

@@ -20,13 +20,13 @@ import { PodScheduler, type PodSchedulerOptions } from '../scheduling/pod-schedu
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
 import { schedulingReadModel, type SchedulingReadModel } from '../scheduling/scheduling-read-model';
 import { startEmbeddedKubernetes } from './embedded-kubernetes';
-import { InventoryAllocationLedger } from './inventory-ledger';
-import { InventoryRefresh } from './inventory-refresh';
-import { KubeSchedulingCluster } from './kube-scheduling-cluster';
+import { InventoryAllocationLedger } from '../scheduling/inventory-ledger';
+import { InventoryRefresh } from '../cluster-state/inventory-refresh';
+import { KubeSchedulingCluster } from '../scheduling/kube-scheduling-cluster';
 import { Leadership } from './leadership';
-import { ModelDeploymentController } from './model-deployment-controller';
-import { NodeHealth } from './node-health';
-import { NodeInventorySync } from './node-inventory-sync';
+import { ModelDeploymentController } from '../model-deployments/model-deployment-controller';
+import { NodeHealth } from '../nodes/node-health';
+import { NodeInventorySync } from '../nodes/node-inventory-sync';
 
 export { applyModelDeploymentCrd } from './embedded-kubernetes';
 

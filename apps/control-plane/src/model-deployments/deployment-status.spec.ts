@@ -1,6 +1,6 @@
 import { computeDeploymentStatus, statusChanged } from './deployment-status';
 import { buildReplicaPod } from './replica-plan';
-import { asBound, modelDeployment } from './test/builders';
+import { asBound, modelDeployment } from '../scheduling/test/builders';
 
 const now = new Date('2026-11-29T05:00:00Z');
 

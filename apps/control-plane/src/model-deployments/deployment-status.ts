@@ -6,7 +6,7 @@ import type {
   ReplicaStatusView,
 } from './model-deployment-view';
 import { ANNOTATION, LABEL } from '@switchyard/contracts';
-import { isPodReady, podKey, type PodView } from './pod-model';
+import { isPodReady, podKey, type PodView } from '../scheduling/pod-model';
 import { stableJson, templateHash } from './replica-plan';
 
 /** What the scheduler knows about a placed pod. */

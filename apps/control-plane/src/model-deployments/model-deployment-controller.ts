@@ -11,10 +11,10 @@ import {
   statusChanged,
   type PodAllocationView,
   type PodExplanationView,
-} from '../scheduling/deployment-status';
-import type { ModelDeploymentView, ModelProfileDefaults } from '../scheduling/model-deployment-view';
+} from './deployment-status';
+import type { ModelDeploymentView, ModelProfileDefaults } from './model-deployment-view';
 import { podKey, type PodView } from '../scheduling/pod-model';
-import { planReplicas } from '../scheduling/replica-plan';
+import { planReplicas } from './replica-plan';
 import type { SchedulingLogger } from '../scheduling/scheduling-ports';
 import type { SchedulingReadModel } from '../scheduling/scheduling-read-model';
 

@@ -1,5 +1,5 @@
 import type { ModelDeploymentSpec, ModelDeploymentStatus } from '@switchyard/contracts';
-import type { ObjectMetaView } from './pod-model';
+import type { ObjectMetaView } from '../scheduling/pod-model';
 
 /**
  * A ModelDeployment as the controller reads it: the validated spec of the contract in

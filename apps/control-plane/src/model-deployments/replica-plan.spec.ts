@@ -1,7 +1,7 @@
-import type { PodView } from './pod-model';
+import type { PodView } from '../scheduling/pod-model';
 import { buildReplicaPod, planReplicas, templateHash } from './replica-plan';
-import { translatePod } from './pod-request';
-import { asBound, catalog, modelDeployment } from './test/builders';
+import { translatePod } from '../scheduling/pod-request';
+import { asBound, catalog, modelDeployment } from '../scheduling/test/builders';
 
 const names = (pods: readonly PodView[]) => pods.map((p) => p.metadata?.name).sort();
 

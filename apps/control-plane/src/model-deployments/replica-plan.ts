@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ModelDeploymentView, ModelProfileDefaults } from './model-deployment-view';
 import { MODEL_DEPLOYMENT_API_VERSION, MODEL_DEPLOYMENT_KIND, resolveMaxUnavailable } from './model-deployment-view';
 import { ANNOTATION, GPU_RESOURCE, LABEL, SCHEDULER_NAME } from '@switchyard/contracts';
-import { isPodReady, type PodView } from './pod-model';
-import { DEFAULT_PRIORITY } from './pod-request';
+import { isPodReady, type PodView } from '../scheduling/pod-model';
+import { DEFAULT_PRIORITY } from '../scheduling/pod-request';
 
 /** The pods a ModelDeployment should have, as the difference to apply: create these, delete those. */
 export interface ReplicaPlan {

@@ -1,5 +1,5 @@
 import { ConflictError, priorityClassName, toPriorityClass, type Inventory } from '@switchyard/inventory';
-import type { AllocationLedger, AllocationRecord, CommitOutcome } from '../scheduling/scheduling-ports';
+import type { AllocationLedger, AllocationRecord, CommitOutcome } from './scheduling-ports';
 
 /**
  * The allocation ledger over libs/inventory: a scheduling cycle's allocations go to the

@@ -1,6 +1,6 @@
 import { PodAlreadyBoundError, PodGoneError, type EventRecorder, type SwitchyardCluster } from '@switchyard/kube';
-import type { PodView } from '../scheduling/pod-model';
-import type { BindOutcome, BindRequest, SchedulingCluster, SchedulingLogger } from '../scheduling/scheduling-ports';
+import type { PodView } from './pod-model';
+import type { BindOutcome, BindRequest, SchedulingCluster, SchedulingLogger } from './scheduling-ports';
 
 /** The scheduler's Kubernetes calls over libs/kube: bind with GPU annotations, evict, events. */
 export class KubeSchedulingCluster implements SchedulingCluster {

@@ -1,5 +1,5 @@
 import { validateModelDeploymentSpec } from '@switchyard/contracts';
-import type { ModelDeploymentView } from '../model-deployment-view';
+import type { ModelDeploymentView } from '../../model-deployments/model-deployment-view';
 import type { PodView } from '../pod-model';
 import type { PodRequestCatalog } from '../pod-request';
 import type { AllocationRecord } from '../scheduling-ports';
