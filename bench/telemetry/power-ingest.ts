@@ -4,8 +4,11 @@
  * Prometheus scraping them). Targets: a read <= 1,000 ms, the event loop never blocked 100 ms.
  * The embedded API runs in this process, so the loop delay covers rendering and parsing both.
  *
- *   npm run build && node dist/bench/telemetry/power-ingest.js [--iterations 5] [--prometheus] [--json]
+ * With --separate the embedded API runs in a child process, so the figures are the reader's alone.
+ *
+ *   npm run build && node dist/bench/telemetry/power-ingest.js [--iterations 5] [--prometheus] [--separate] [--json]
  */
+import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'node:https';
 import { ANNOTATION, generateTopology, nodeGpuList } from '@switchyard/contracts';
@@ -18,7 +21,7 @@ import {
   type PowerReading,
   type PowerTelemetry,
 } from '@switchyard/telemetry';
-import { findPrometheus, PrometheusProcess } from '../../test/support/prometheus';
+import { PrometheusProcess } from '../../test/support/prometheus';
 import { percentile } from '../figures';
 
 function argument(name: string, fallback: number): number {
@@ -60,8 +63,47 @@ async function placeCampusLoad(sim: KubeSim, nodes: ReturnType<typeof generateTo
   }
 }
 
+/** The embedded API at campus scale with the load placed, here or in a child process. */
+interface CampusSim {
+  readonly url: string;
+  readonly caCertificate?: string;
+  readonly pods: number;
+  close(): Promise<void>;
+}
+
+async function startCampusSim(topology: ReturnType<typeof generateTopology>): Promise<CampusSim> {
+  const sim = await startKubeSim({ topology, kubeletDelayMs: 0 });
+  const pods = await placeCampusLoad(sim, topology.nodes);
+  return { url: sim.url, caCertificate: sim.caCertificate, pods, close: () => sim.close() };
+}
+
+/** The child's side of --separate: serve until the parent disconnects. */
+async function serveCampusSim(): Promise<void> {
+  const sim = await startCampusSim(generateTopology('campus-200mw'));
+  process.send!({ url: sim.url, caCertificate: sim.caCertificate, pods: sim.pods });
+  process.once('disconnect', () => void sim.close().then(() => process.exit(0)));
+}
+
+function startSeparateCampusSim(): Promise<CampusSim> {
+  const child = fork(__filename, ['--child'], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the embedded API process exited (${code})`)));
+    child.once('message', (m: { url: string; caCertificate?: string; pods: number }) =>
+      resolve({
+        ...m,
+        close: async () => {
+          const exited = new Promise((done) => child.once('exit', done));
+          child.disconnect();
+          await exited;
+        },
+      }),
+    );
+  });
+}
+
 /** Bytes and time of one plain GET of an exporter (render and transfer, no parsing). */
-function timedScrape(sim: KubeSim, path: string): Promise<{ ms: number; cpuMs: number; bytes: number }> {
+function timedScrape(sim: CampusSim, path: string): Promise<{ ms: number; cpuMs: number; bytes: number }> {
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   return new Promise((resolve, reject) => {
@@ -120,11 +162,12 @@ async function main(): Promise<void> {
     nodes: topology.nodes.map((n) => ({ name: n.name, gpuUuids: nodeGpuList(n).map((g) => g.uuid) })),
   };
   log(`starting the embedded API with ${topology.nodes.length} nodes`);
-  const sim = await startKubeSim({ topology, kubeletDelayMs: 0 });
+  const separate = process.argv.includes('--separate');
+  const sim = separate ? await startSeparateCampusSim() : await startCampusSim(topology);
+  const pods = sim.pods;
+  log(`${pods} pods running${separate ? ' (embedded API in a child process)' : ''}`);
   let prometheus: PrometheusProcess | undefined;
   try {
-    const pods = await placeCampusLoad(sim, topology.nodes);
-    log(`${pods} pods running`);
     const scrapes = { dcgm: [] as number[], dcgmCpu: [] as number[], ipmi: [] as number[], dcgmBytes: 0, ipmiBytes: 0 };
     for (let i = 0; i < 3; i++) {
       const dcgm = await timedScrape(sim, EXPORTER_PATH.dcgm);
@@ -145,8 +188,8 @@ async function main(): Promise<void> {
     let viaPrometheus: Awaited<ReturnType<typeof measureReads>> & { scrapeSeconds?: Record<string, number> } =
       undefined!;
     if (process.argv.includes('--prometheus')) {
-      const binary = findPrometheus();
-      if (!binary) throw new Error('prometheus is not installed');
+      // Debian's package; PROMETHEUS names another binary.
+      const binary = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
       const target = new URL(sim.url).host;
       const job = (name: string, path: string) => ({
         job_name: name,
@@ -178,6 +221,7 @@ async function main(): Promise<void> {
       log(`prometheus: ${JSON.stringify(viaPrometheus)}`);
     }
     const result = {
+      embeddedApi: separate ? 'child process' : 'this process',
       nodes: topology.nodes.length,
       gpus: inventory.nodes.reduce((n, node) => n + node.gpuUuids.length, 0),
       pods,
@@ -194,7 +238,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
+(process.argv.includes('--child') ? serveCampusSim() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -1,36 +1,18 @@
 /**
  * A real Prometheus process (Debian's package) for a test: given scrape jobs, it runs with its
  * own config, a temporary TSDB directory and a free port on 127.0.0.1, never as the system
- * service, and is stopped by its pid. In CI (`CI=true`) a missing binary fails the test.
+ * service, and is stopped by its pid. Find the binary with `prometheusBinary` (test/deploy/support),
+ * which fails in CI (`CI=true`) when it is missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 
-const INSTALL = 'apt-get install -y --no-install-recommends prometheus';
-
 /** One `scrape_configs` entry, as Prometheus's configuration file spells it. */
 export type ScrapeJob = Record<string, unknown> & { job_name: string };
-
-/** The path of /usr/bin/prometheus (or one on PATH); undefined when absent, and an error in CI. */
-export function findPrometheus(): string | undefined {
-  const found = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin']
-    .map((dir) => join(dir, 'prometheus'))
-    .find((path) => {
-      try {
-        accessSync(path, constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-  if (!found && process.env.CI === 'true') throw new Error(`prometheus is not installed (CI needs it: ${INSTALL})`);
-  if (!found) console.warn(`Skipping tests that need Prometheus: not installed (${INSTALL}).`);
-  return found;
-}
 
 export class PrometheusProcess {
   private constructor(

@@ -109,3 +109,18 @@ describe('ExpositionParser label sets kept between parses', () => {
     expect(() => read('DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-1",Hostname="n1"} x')).toThrow('invalid value');
   });
 });
+
+describe('ExpositionParser values', () => {
+  it('reads decimals exactly as Number() does', () => {
+    const texts: string[] = [];
+    let x = 12345;
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const watts = Math.round((x / 2 ** 31) * 1_000_000) / 1000;
+      texts.push(String(watts), watts.toFixed(3), String(x), `${x}.${i}`, `0.${x}`);
+    }
+    texts.push('123456789012345', '1234567890123456', '0.1', '1e3', '-4.5', '+7', '.5', '5.', '00012.500');
+    const values = parse(texts.map((t, i) => `m{i="${i}"} ${t}`).join('\n')).map((s) => s.value);
+    expect(values).toEqual(texts.map(Number));
+  });
+});

@@ -32,6 +32,34 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 /** Enough for every series of a campus DCGM scrape (240,000) with room for churn. */
 const LABEL_SET_CACHE_LIMIT = 500_000;
 
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * `123` or `123.456` with at most 15 digits, read without making a string: digits / 10^d is one
+ * correctly rounded division of exact numbers, so it equals Number(text) (Clinger's fast path).
+ * Undefined for anything else, which then goes through parseValue.
+ */
+function plainDecimal(line: string, start: number, end: number): number | undefined {
+  let digits = 0;
+  let mantissa = 0;
+  let point = -1;
+  for (let i = start; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      if (++digits > 15) return undefined;
+    } else if (c === 46 && point < 0) point = i;
+    else return undefined;
+  }
+  if (digits === 0 || point === end - 1 || point === start) return undefined;
+  return point < 0 ? mantissa : mantissa / POWERS_OF_TEN[end - point - 1];
+}
+
+/** A copy of `text` that does not keep the string it was sliced from alive. */
+function detached(text: string): string {
+  return (text + ' ').slice(0, -1);
+}
+
 /** Go's ParseFloat, as Prometheus reads sample values: decimals, exponents, NaN and (+/-)Inf. */
 function parseValue(text: string): number | undefined {
   if (FLOAT.test(text)) return Number(text);
@@ -111,8 +139,12 @@ export class ExpositionParser {
       else {
         const parsed: Record<string, string> = {};
         if (this.labels(line, i + 1, parsed) !== close + 1) this.fail('unexpected text after the label set');
-        labels = Object.freeze(parsed);
-        if (this.labelSets.size < LABEL_SET_CACHE_LIMIT) this.labelSets.set(text, labels);
+        if (this.labelSets.size < LABEL_SET_CACHE_LIMIT) {
+          // Kept across parses: own copies, not slices that would hold this chunk's whole text.
+          for (const key of Object.keys(parsed)) parsed[key] = detached(parsed[key]);
+          labels = Object.freeze(parsed);
+          this.labelSets.set(detached(text), labels);
+        } else labels = Object.freeze(parsed);
       }
       i = close + 1;
     }
@@ -122,15 +154,16 @@ export class ExpositionParser {
     while (blank(line.charCodeAt(i))) i++;
     const valueStart = i;
     while (i < line.length && !blank(line.charCodeAt(i))) i++;
-    const valueText = line.slice(valueStart, i);
+    const valueEnd = i;
     while (blank(line.charCodeAt(i))) i++;
     const timestampStart = i;
     while (i < line.length && !blank(line.charCodeAt(i))) i++;
-    const timestampText = line.slice(timestampStart, i);
+    const timestampText = i > timestampStart ? line.slice(timestampStart, i) : '';
     while (blank(line.charCodeAt(i))) i++;
-    if (valueText === '' || i < line.length) this.fail(`expected a value (and an optional timestamp) after ${name}`);
-    const value = parseValue(valueText);
-    if (value === undefined) this.fail(`invalid value "${valueText}" for ${name}`);
+    if (valueEnd === valueStart || i < line.length)
+      this.fail(`expected a value (and an optional timestamp) after ${name}`);
+    const value = plainDecimal(line, valueStart, valueEnd) ?? parseValue(line.slice(valueStart, valueEnd));
+    if (value === undefined) this.fail(`invalid value "${line.slice(valueStart, valueEnd)}" for ${name}`);
     if (timestampText !== '' && !INTEGER.test(timestampText))
       this.fail(`invalid timestamp "${timestampText}" for ${name}`);
     if (this.wanted && !this.wanted.has(name)) return;
