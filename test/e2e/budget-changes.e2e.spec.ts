@@ -146,6 +146,15 @@ describe('budget changes reach the next placement decision', () => {
     expect(runtime.state.overBudget()).toEqual([]);
     expect(runtime.state.stats().engineBuilds).toBe(builds); // every change above was incremental
   });
+  it('a tenant created, changed and deleted over REST reaches the cluster state at once', async () => {
+    const created = await http.post('/api/v1/tenants').set(auth).send({ name: 'vision', gpuQuota: 4 }).expect(201);
+    expect(runtime.state.knowsTenant('vision')).toBe(true);
+    expect([...runtime.state.heldTenants()].find((t) => t.id === 'vision')?.gpuQuota).toBe(4);
+    await http.patch(`/api/v1/tenants/${created.body.id}`).set(auth).send({ gpuQuota: 8 }).expect(200);
+    expect([...runtime.state.heldTenants()].find((t) => t.id === 'vision')?.gpuQuota).toBe(8);
+    await http.delete(`/api/v1/tenants/${created.body.id}`).set(auth).expect(204);
+    expect(runtime.state.knowsTenant('vision')).toBe(false);
+  });
 });
 
 describe('writes by another replica', () => {
@@ -184,5 +193,13 @@ describe('writes by another replica', () => {
     await world.inventory.tenants.create({ name: 'remote-tenant', gpuQuota: 2 }, { actor: 'other-replica' });
     await eventually(() => runtime.state.knowsTenant('remote-tenant'), TICK_MS, 'remote tenant applied');
     expect(runtime.state.stats().engineBuilds).toBe(builds);
+  });
+
+  it('a topology import by another replica is a structural change: one full reload, placements kept', async () => {
+    const { world, runtime } = ctx;
+    const builds = runtime.state.stats().engineBuilds;
+    await world.inventory.topology.import(world.topology, { actor: 'other-replica' });
+    await eventually(() => runtime.state.stats().engineBuilds === builds + 1, TICK_MS, 'reloaded once');
+    expect(runtime.state.active).toBe(true);
   });
 });

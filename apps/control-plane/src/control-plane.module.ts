@@ -29,6 +29,8 @@ import { ScopeMetrics } from './scopes/scope-metrics';
 import { BudgetOverridesService } from './budget-overrides/budget-overrides.service';
 import { CLUSTER_STATE } from './cluster-state/cluster-state.token';
 import { ScopesService } from './scopes/scopes.service';
+import { TenantsService } from './tenants/tenants.service';
+import { TopologyService } from './topology/topology.service';
 
 export const CONTROL_PLANE_CONFIG = Symbol('CONTROL_PLANE_CONFIG');
 
@@ -102,6 +104,8 @@ export class ControlPlaneModule {
       ScopeMetrics,
       BudgetOverridesService,
       ScopesService,
+      TenantsService,
+      TopologyService,
     ];
     return {
       module: ControlPlaneModule,

@@ -58,6 +58,8 @@ export class ClusterState {
   private readonly listeners = new Set<(change: ClusterChange) => void>();
   private readonly now: () => number;
   private builds = 0;
+  /** Who reloads the inventory from PostgreSQL (the runtime's inventory refresh); none without Kubernetes. */
+  private loader: (() => Promise<void>) | null = null;
   /** Whether each node was last seen ready and schedulable, so only a node coming up is announced. */
   private readonly nodeUp = new Map<string, boolean>();
   private closed = false;
@@ -91,6 +93,16 @@ export class ClusterState {
       this.engine = this.build(placements);
     }
     this.emit('inventory');
+  }
+
+  /** The runtime's full load, for changes the state cannot take incrementally (a topology import). */
+  useLoader(loader: () => Promise<void>): void {
+    this.loader = loader;
+  }
+
+  /** A full load through the registered loader (nothing to do without one: nothing is placed then). */
+  async reload(): Promise<void> {
+    await this.loader?.();
   }
 
   /** Become the owner of placements: an empty engine on the current inventory (the caller adopts what the database holds). */
@@ -243,9 +255,15 @@ export class ClusterState {
     this.emit('tenant');
   }
 
+  /** A tenant deleted (or renamed). The engine keeps one that still has placed replicas (their pods name it) until they go. */
   tenantRemoved(id: string): void {
     if (!this.tenants.delete(id)) return;
-    this.engine?.removeTenant(id);
+    try {
+      this.engine?.removeTenant(id);
+    } catch (error) {
+      if (!(error instanceof PlacementInputError)) throw error;
+      this.options.logger.warn({ tenant: id, err: error.message }, 'tenant removed while it has placed replicas');
+    }
     this.emit('tenant');
   }
 

@@ -166,6 +166,7 @@ export class KubernetesRuntime {
       leading,
       reconcileMs: options.reconcileMs ?? DEFAULT_RECONCILE_MS,
     });
+    this.state.useLoader(() => this.refresh.reload());
     this.scheduler = new PodScheduler({
       state: this.state,
       ledger,

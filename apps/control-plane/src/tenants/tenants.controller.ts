@@ -4,10 +4,14 @@ import { type Actor, CurrentActor, auditActor } from '../auth/actor';
 import { Created, Endpoint, Input } from '../http/endpoint';
 import { type RouteInput } from '../http/route-spec';
 import { tenantRoutes as routes } from './tenants.routes';
+import { TenantsService } from './tenants.service';
 
 @Controller()
 export class TenantsController {
-  constructor(@Inject(Inventory) private readonly inventory: Inventory) {}
+  constructor(
+    @Inject(Inventory) private readonly inventory: Inventory,
+    @Inject(TenantsService) private readonly tenants: TenantsService,
+  ) {}
 
   @Endpoint(routes.list)
   list(@Input() { query }: RouteInput<typeof routes.list>): Promise<Page<TenantRecord>> {
@@ -25,7 +29,7 @@ export class TenantsController {
     @Input() { body }: RouteInput<typeof routes.create>,
     @CurrentActor() actor: Actor,
   ): Promise<Created<TenantRecord>> {
-    const tenant = await this.inventory.tenants.create(body, { actor: auditActor(actor) });
+    const tenant = await this.tenants.create(body, auditActor(actor));
     return new Created(`${routes.list.path}/${tenant.id}`, tenant);
   }
 
@@ -34,11 +38,11 @@ export class TenantsController {
     @Input() { params, body }: RouteInput<typeof routes.update>,
     @CurrentActor() actor: Actor,
   ): Promise<TenantRecord> {
-    return this.inventory.tenants.update(params.id, body, { actor: auditActor(actor) });
+    return this.tenants.update(params.id, body, auditActor(actor));
   }
 
   @Endpoint(routes.delete)
   async delete(@Input() { params }: RouteInput<typeof routes.delete>, @CurrentActor() actor: Actor): Promise<void> {
-    await this.inventory.tenants.delete(params.id, { actor: auditActor(actor) });
+    await this.tenants.delete(params.id, auditActor(actor));
   }
 }
