@@ -30,6 +30,21 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   }
 }
 
+/**
+ * Runs `main` when `entry` is the file the process was started with (`node dist/...`, or
+ * test/e2e/processes/run-ts.js, which puts the entry in argv[1]); exits 1 with the stack if it throws.
+ */
+export function runAsEntry(entry: NodeJS.Module, main: () => Promise<void>): void {
+  if (require.main !== entry && process.argv[1] !== entry.filename) return;
+  void main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(String((error as Error)?.stack ?? error));
+      process.exit(1);
+    },
+  );
+}
+
 export function repoRoot(): string {
   let dir = __dirname;
   while (

@@ -30,6 +30,7 @@ import {
   startLoadGenerator,
   startSimProcess,
   stopChild,
+  runAsEntry,
 } from './bench-processes';
 
 export interface EndToEndBenchOptions {
@@ -192,13 +193,4 @@ async function main(): Promise<void> {
     );
 }
 
-// Run directly (node dist/..., or through test/e2e/processes/run-ts.js, which puts the entry in argv[1]).
-if (require.main === module || process.argv[1] === __filename) {
-  void main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(String((error as Error)?.stack ?? error));
-      process.exit(1);
-    },
-  );
-}
+runAsEntry(module, main);

@@ -34,7 +34,14 @@ import { generateTopology, isTopologyPreset, presetTopologyYaml, type TopologyPr
 import { SwitchyardCluster, type PodObject } from '@switchyard/kube';
 import { applyModelDeploymentCrd } from '../../apps/control-plane/src/kubernetes/kubernetes-runtime';
 import { percentile } from '../figures';
-import { benchDatabaseUrl, dropSchema, startLoadGenerator, startSimProcess, stopChild } from './bench-processes';
+import {
+  benchDatabaseUrl,
+  dropSchema,
+  runAsEntry,
+  startLoadGenerator,
+  startSimProcess,
+  stopChild,
+} from './bench-processes';
 import { startControlPlaneChild, type ControlPlaneChild, type LagWindow } from './control-plane-child';
 import type { BenchPodMix } from './pod-shapes';
 import { BENCH_POD_SHAPES, benchPod } from './pod-shapes';
@@ -185,6 +192,7 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
   const own = monitorEventLoopDelay({ resolution: 10 });
   own.enable();
   const children: ChildProcess[] = [];
+  const replicas: ChildProcess[] = [];
   const lags: { pid: number; window: LagWindow }[] = [];
   let probes: Poller[] = [];
   try {
@@ -201,9 +209,8 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
     await applyModelDeploymentCrd(cluster);
     log(`embedded API (${options.preset}) up in ${Date.now() - t} ms`);
 
-    let replicas = 0;
     const startReplica = (): ControlPlaneChild => {
-      const dataDir = join(dir, `replica-${replicas++}`);
+      const dataDir = join(dir, `replica-${replicas.length}`);
       mkdirSync(dataDir);
       const child = startControlPlaneChild(
         {
@@ -223,7 +230,7 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
           onLag: (window) => lags.push({ pid: child.process.pid ?? 0, window }),
         },
       );
-      children.push(child.process);
+      replicas.push(child.process);
       return child;
     };
 
@@ -238,8 +245,8 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
     probes.forEach((p) => p.start());
 
     // Figured at the end too: the lag window that straddles a phase's end arrives after it.
-    const spans: { phase: string; from: number; to: number; extra: Partial<PhaseFigures> }[] = [];
-    const phases = () => spans.map((p) => figures(p.phase, p.from, p.to, p.extra));
+    const spans: { phase: string; pid: number; from: number; to: number; extra: Partial<PhaseFigures> }[] = [];
+    const phases = () => spans.map(figures);
     const takeovers: TakeoverFigures[] = [];
     // Written after every phase, so a run that fails later still leaves what it measured.
     const saveSamples = () => {
@@ -249,9 +256,7 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
           JSON.stringify({ phases: phases(), takeovers, lags, healthz: healthz.samples, scraped: scraped.samples }),
         );
     };
-    const leaderPid = () => leader.process.pid ?? 0;
-    const figures = (phase: string, from: number, to: number, extra: Partial<PhaseFigures> = {}): PhaseFigures => {
-      const pid = leaderPid();
+    const figures = ({ phase, pid, from, to, extra }: (typeof spans)[number]): PhaseFigures => {
       // A window counts if it overlaps [from, to]: it ends after `from` and starts before `to`.
       const windows = lags.filter((l) => l.pid === pid && l.window.at > from && l.window.at - WINDOW_MS < to);
       const inPhase = (s: { at: number }) => s.at >= from && s.at <= to;
@@ -288,18 +293,20 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
     };
     const loadPhase = async (phase: string, pods: number, mix: BenchPodMix, rate?: number) => {
       const run = await runLoad(sim.kubeconfig, pods, mix, `${phase}-`, rate);
+      const pid = leader.process.pid ?? 0;
       spans.push({
         phase,
+        pid,
         from: run.from,
         to: run.to,
         extra: { pods: run.bound, podsPerSecond: run.podsPerSecond, p99BindMillis: run.p99BindMillis },
       });
-      log(describePhase(figures(phase, run.from, run.to, spans.at(-1)!.extra)));
+      log(describePhase(figures(spans.at(-1)!)));
       saveSamples();
       const idleFrom = Date.now();
       await sleep((options.idleSeconds ?? 30) * 1000);
-      spans.push({ phase: `idle after ${phase}`, from: idleFrom, to: Date.now(), extra: {} });
-      log(describePhase(figures(`idle after ${phase}`, idleFrom, Date.now())));
+      spans.push({ phase: `idle after ${phase}`, pid, from: idleFrom, to: Date.now(), extra: {} });
+      log(describePhase(figures(spans.at(-1)!)));
       saveSamples();
       return run.bound;
     };
@@ -382,6 +389,10 @@ export async function benchmarkStalls(options: StallBenchOptions): Promise<Stall
   } finally {
     own.disable();
     probes.forEach((p) => p.stop());
+    // Control planes first, gracefully (so `--cpu-prof` writes their profiles), then whatever is left.
+    const force = setTimeout(() => replicas.forEach((r) => r.kill('SIGKILL')), 60_000);
+    await Promise.all(replicas.map((r) => stopChild(r, 'SIGTERM')));
+    clearTimeout(force);
     for (const child of children.reverse()) await stopChild(child, 'SIGKILL');
     await dropSchema(url, schema).catch((error) => log(`could not drop schema ${schema}: ${String(error)}`));
     rmSync(dir, { recursive: true, force: true });
@@ -452,13 +463,4 @@ async function main(): Promise<void> {
   console.log(json ? JSON.stringify(result) : describeStallBench(result));
 }
 
-// Run directly (node dist/..., or through test/e2e/processes/run-ts.js, which puts the entry in argv[1]).
-if (require.main === module || process.argv[1] === __filename) {
-  void main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(String((error as Error)?.stack ?? error));
-      process.exit(1);
-    },
-  );
-}
+runAsEntry(module, main);
