@@ -91,6 +91,19 @@ describe('NUL bytes and lone surrogates', () => {
     expect(p.detail).toBe(`body.reason: ${message}`);
   });
 
+  it.each(['/api/v1/nodes', '/api/v1/gpus'])('inside a page cursor of %s is a 400 naming cursor', async (path) => {
+    const page = await t.http.get(`${path}?limit=1`).set(t.auth('viewer')).expect(200);
+    const key = JSON.parse(Buffer.from(page.body.nextCursor as string, 'base64url').toString('utf8')) as unknown[];
+    key[1] = `${String(key[1])}\u0000`;
+    const cursor = Buffer.from(JSON.stringify(key)).toString('base64url');
+    const p = await problem(
+      await t.http.get(`${path}?cursor=${cursor}`).set(t.auth('viewer')),
+      400,
+      'invalid-parameters',
+    );
+    expect(p.errors?.map((e) => [e.path, e.in])).toEqual([['cursor', 'query']]);
+  });
+
   it('in a YAML topology, as a byte or as an escape, is a 422', async () => {
     const putYaml = (text: string) =>
       t.http.put('/api/v1/topology').set(t.auth('admin')).set('Content-Type', 'application/yaml').send(text);

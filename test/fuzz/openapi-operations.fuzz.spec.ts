@@ -59,7 +59,7 @@ describe.each(['postgres', 'pglite'] as const)('every OpenAPI operation under ma
     const statuses: Record<string, Record<string, number>> = {};
     let snapshot = await snapshotDatabase(t.db.database);
     for (const operation of operations) {
-      const known = await knownPathValues(operation);
+      const known = { ...(await knownPathValues(operation)), ...(await knownCursors(operation)) };
       const tally: Record<string, number> = (statuses[operation.operationId] = {});
       const property = fc.asyncProperty(requestsFor(operation, document, known), async (request) => {
         if (awaitsIntColumnBounds(operation, document, request.body)) {
@@ -141,6 +141,15 @@ describe.each(['postgres', 'pglite'] as const)('every OpenAPI operation under ma
     };
     visit(JSON.parse(response.text));
     return Object.fromEntries(Object.entries(found).map(([p, values]) => [p, [...values].slice(0, 5)]));
+  }
+
+  /** A page cursor of the operation's own listing, when it takes one (`?cursor=`, `nextCursor`). */
+  async function knownCursors(operation: Operation): Promise<Record<string, string[]>> {
+    if (!operation.parameters.some((p) => p.in === 'query' && p.name === 'cursor')) return {};
+    if (operation.parameters.some((p) => p.in === 'path')) return {};
+    const response = await send({ method: 'GET', url: `${operation.path}?limit=1` });
+    const cursor = response.status === 200 ? (JSON.parse(response.text) as { nextCursor?: unknown }).nextCursor : null;
+    return typeof cursor === 'string' ? { cursor: [cursor] } : {};
   }
 });
 

@@ -52,6 +52,8 @@ export function decodeCursor<K extends CursorKey>(
   key.forEach((value, i) => {
     if (typeof value !== types[i] || (typeof value === 'number' && !Number.isFinite(value)))
       throw new InvalidCursorError();
+    // No cursor of ours holds U+0000, and PostgreSQL text cannot: comparing with it would fail.
+    if (typeof value === 'string' && value.includes('\u0000')) throw new InvalidCursorError();
   });
   return key as unknown as K;
 }

@@ -48,8 +48,9 @@ export function operationsOf(document: JsonSchema): Operation[] {
 }
 
 /**
- * Requests for `operation`; `known` holds existing values per path parameter (ids of rows the
- * test seeded), so that some requests reach a real row and its write path. Most requests corrupt
+ * Requests for `operation`; `known` holds values the API itself gave out, per parameter name:
+ * ids of existing rows for path parameters (so that some requests reach a real row and its write
+ * path) and page cursors, which are then also tampered with. Most requests corrupt
  * one part (path, query or body) and keep the others plausible, so that each part is reached.
  */
 export function requestsFor(
@@ -64,7 +65,7 @@ export function requestsFor(
     fc
       .tuple(
         segments(hostile.path),
-        queryString(operation, document, hostile.query),
+        queryString(operation, document, known, hostile.query),
         bodyOf(operation, document, hostile.body),
       )
       .map(([values, query, body]) => {
@@ -98,16 +99,25 @@ function pathSegment(
   );
 }
 
-function queryString(operation: Operation, document: JsonSchema, hostile: boolean): fc.Arbitrary<string> {
+function queryString(
+  operation: Operation,
+  document: JsonSchema,
+  known: Readonly<Record<string, readonly string[]>>,
+  hostile: boolean,
+): fc.Arbitrary<string> {
   const pair = (name: string, value: unknown) => `${encodeSegment(name)}=${encodeSegment(String(value))}`;
   const declared = operation.parameters
     .filter((p) => p.in === 'query')
     .map((p) => {
-      const plausible = valuesOf(p.schema, document).map((v) => pair(p.name, v));
+      const seen = known[p.name] ?? [];
+      const plausible = (seen.length > 0 ? fc.constantFrom(...seen) : valuesOf(p.schema, document)).map((v) =>
+        pair(p.name, v),
+      );
       const value = hostile
         ? fc.oneof(
             plausible,
             hostileParameter.map((v) => pair(p.name, v)),
+            ...(seen.length > 0 ? [tamperedCursors(seen).map((v) => pair(p.name, v))] : []),
             fc
               .array(hostileParameter, { minLength: 2, maxLength: 3 })
               .map((vs) => vs.map((v) => pair(p.name, v)).join('&')),
@@ -131,6 +141,20 @@ function queryString(operation: Operation, document: JsonSchema, hostile: boolea
   return fc
     .tuple(fc.tuple(...declared), extra)
     .map(([parts, more]) => [...parts, more].filter((p): p is string => p !== undefined).join('&'));
+}
+
+/**
+ * A cursor the API gave out (base64url JSON of the last item's sort key, see libs/inventory
+ * pagination), re-encoded with hostile text planted in one of its strings: opaque to a client,
+ * but not to one that looks.
+ */
+function tamperedCursors(cursors: readonly string[]): fc.Arbitrary<string> {
+  return fc.tuple(fc.constantFrom(...cursors), fc.nat(), hostileParameter).map(([cursor, at, text]) => {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const strings = key.flatMap((v, i) => (typeof v === 'string' && i > 0 ? [i] : []));
+    if (strings.length > 0) key[strings[at % strings.length]] = text;
+    return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+  });
 }
 
 type Body = Pick<FuzzRequest, 'contentType' | 'body'>;
