@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { requestText } from './http-request';
 import { buildPowerReading, type ObservedSeries } from './observed-power';
 import type { PowerInventory, PowerReading, PowerTelemetry } from './power-reading';
@@ -26,12 +27,12 @@ interface QueryAnswer {
 }
 
 /**
- * Measured power from the Prometheus HTTP API. Per GPU index, one instant query for the last
- * value in the lookback (`last_over_time`, which still sees a series that went stale) and one
- * for the time of its live sample (`timestamp`, empty once Prometheus marked the series stale);
- * a value without a live sample younger than the max age is stale, never 0 W. Splitting by GPU
- * index keeps each answer to one GPU per node (15,000 series on the campus) so no single JSON
- * parse holds the event loop for long.
+ * Measured power from the Prometheus HTTP API. Per GPU index, instant queries for the live
+ * value, the time of its sample (`timestamp`; a series Prometheus marked stale has none) and,
+ * for series known in the lookback but no longer live, their last value (`last_over_time`).
+ * A value without a live sample younger than the max age is stale, never 0 W. Splitting by GPU
+ * index keeps each answer to one GPU per node (15,000 series on the campus), and aggregating
+ * by UUID keeps one label per series, so no JSON parse holds the event loop for long.
  */
 export class PrometheusPowerSource implements PowerTelemetry {
   readonly kind = 'prometheus';
@@ -46,6 +47,8 @@ export class PrometheusPowerSource implements PowerTelemetry {
   async read(): Promise<PowerReading> {
     const readAt = this.now();
     const signal = AbortSignal.timeout(this.timing.timeoutMs);
+    // One deadline for every query of the read: each request in flight listens to it.
+    setMaxListeners(64, signal);
     const observed = {
       gpus: new Map<string, ObservedSeries>(),
       gpuLimits: new Map<string, ObservedSeries>(),
@@ -65,22 +68,34 @@ export class PrometheusPowerSource implements PowerTelemetry {
       }
     };
 
+    /**
+     * One kind of series by `key` (UUID, node): the live value, the time of its sample, and the
+     * last value of those known but not live (usually none). Aggregated by `key` in Prometheus,
+     * so answers carry one label, and a GPU whose pod label changed is still one series.
+     */
     const series = async (selector: string, key: string, into: Map<string, ObservedSeries>) => {
-      const [last, live] = await Promise.all([
-        this.query(`last_over_time(${selector}[${lookback}])`, at, signal),
-        this.query(`timestamp(${selector})`, at, signal),
+      const by = `max by (${key})`;
+      const [live, times, stale] = await Promise.all([
+        this.query(`${by} (${selector})`, at, signal),
+        this.query(`${by} (timestamp(${selector}))`, at, signal),
+        this.query(
+          `${by} (last_over_time(${selector}[${lookback}])) unless on (${key}) ${by} (${selector})`,
+          at,
+          signal,
+        ),
       ]);
       const sampledAt = new Map<string, number>();
-      for (const s of live) sampledAt.set(seriesKey(s.metric), Math.round(Number(s.value[1]) * 1000));
-      for (const s of last) {
-        const id = s.metric[key];
+      for (const s of times) sampledAt.set(s.metric[key], Math.round(Number(s.value[1]) * 1000));
+      for (const s of live) {
         const watts = Number(s.value[1]);
-        if (!id || Number.isNaN(watts)) continue;
-        const time = sampledAt.get(seriesKey(s.metric)) ?? null;
-        const before = into.get(id);
-        // Several series per GPU (its pod label changed): the live, most recent one counts.
-        if (before?.live && (time === null || (before.sampledAt ?? 0) >= time)) continue;
-        into.set(id, { watts, sampledAt: time, live: time !== null });
+        const time = sampledAt.get(s.metric[key]);
+        if (s.metric[key] && !Number.isNaN(watts) && time !== undefined)
+          into.set(s.metric[key], { watts, sampledAt: time, live: true });
+      }
+      for (const s of stale) {
+        const watts = Number(s.value[1]);
+        if (s.metric[key] && !Number.isNaN(watts) && !into.has(s.metric[key]))
+          into.set(s.metric[key], { watts, sampledAt: null, live: false });
       }
     };
 
@@ -96,7 +111,7 @@ export class PrometheusPowerSource implements PowerTelemetry {
             (gpu) => () =>
               attempt(async () => {
                 for (const s of await this.query(
-                  `${DCGM_POWER_LIMIT}{${DCGM_LABEL.gpu}=${JSON.stringify(gpu)}}`,
+                  `max by (${DCGM_LABEL.uuid}) (${DCGM_POWER_LIMIT}{${DCGM_LABEL.gpu}=${JSON.stringify(gpu)}})`,
                   at,
                   signal,
                 ))
@@ -144,13 +159,6 @@ export class PrometheusPowerSource implements PowerTelemetry {
   private base(): string {
     return this.options.url.replace(/\/+$/, '');
   }
-}
-
-/** A series' identity without its name, which some functions keep (`last_over_time` in 2.x) and others drop. */
-function seriesKey(metric: Record<string, string>): string {
-  let key = '';
-  for (const name of Object.keys(metric).sort()) if (name !== '__name__') key += `${name}\u0000${metric[name]}\u0000`;
-  return key;
 }
 
 /** Runs `jobs` with at most `limit` in flight. */
