@@ -1,7 +1,8 @@
 /**
  * A control plane pointed at a cluster without the ModelDeployment CRD still listens: /healthz
  * answers, /readyz says not ready and why, and once the CRD is installed the informers list,
- * a leader is elected and /readyz turns ready. Real app, real runtime, the embedded API over TLS.
+ * a leader is elected and /readyz turns ready; an inventory that cannot be loaded is reported
+ * too. Real app, real runtime, the embedded API over TLS, PostgreSQL.
  */
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
@@ -58,5 +59,22 @@ describe('readiness without the ModelDeployment CRD', () => {
     await eventually(() => runtime.isLeader && runtime.scheduler.isActive, 15_000, 'leadership');
     const ready = await http.get('/readyz').expect(200);
     expect(JSON.stringify(ready.body)).toMatch(/leader/);
+  });
+
+  it('says not ready, and why, while the inventory cannot be loaded, and ready again once it can', async () => {
+    const http = request(app.getHttpServer());
+    await eventually(async () => (await http.get('/readyz')).status === 200, 30_000, 'ready');
+    const rename = (from: string, to: string) =>
+      world.db.database.withSession((session) => session.exec(`ALTER TABLE "${from}" RENAME TO "${to}"`));
+    await rename('scopes', 'scopes_away');
+    try {
+      await expect(runtime.refreshInventory()).rejects.toThrow();
+      const notReady = await http.get('/readyz').expect(503);
+      expect(JSON.stringify(notReady.body)).toMatch(/the inventory cannot be loaded/);
+    } finally {
+      await rename('scopes_away', 'scopes');
+    }
+    await runtime.refreshInventory();
+    await http.get('/readyz').expect(200);
   });
 });
