@@ -1,4 +1,4 @@
-import { ExpositionParser, type ExpositionSample } from './exposition-parser';
+import { ExpositionParser, LabelSetCache, type ExpositionSample } from './exposition-parser';
 import { streamRequest } from './http-request';
 import { buildPowerReading, type ObservedSeries } from './observed-power';
 import type { PowerInventory, PowerReading, PowerTelemetry } from './power-reading';
@@ -91,7 +91,7 @@ export class ExporterPowerSource implements PowerTelemetry {
   private readonly limits = new RememberedSeries(this.reads);
   private readonly nodes = new RememberedSeries(this.reads);
   /** Label sets of earlier scrapes, by path: the same series come back every time. */
-  private readonly labelSets = new Map<string, Map<string, Readonly<Record<string, string>>>>();
+  private readonly labelSets = new Map<string, LabelSetCache>();
 
   constructor(private readonly options: ExporterPowerSourceOptions) {
     this.timing = { ...POWER_READ_DEFAULTS, ...options };
@@ -139,7 +139,7 @@ export class ExporterPowerSource implements PowerTelemetry {
   ): Promise<string | undefined> {
     const url = new URL(path, this.options.baseUrl).toString();
     let labelSets = this.labelSets.get(path);
-    if (!labelSets) this.labelSets.set(path, (labelSets = new Map()));
+    if (!labelSets) this.labelSets.set(path, (labelSets = new LabelSetCache()));
     let samples = 0;
     try {
       const parser = new ExpositionParser(

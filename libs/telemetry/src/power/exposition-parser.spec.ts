@@ -1,4 +1,4 @@
-import { ExpositionParseError, ExpositionParser, type ExpositionSample } from './exposition-parser';
+import { ExpositionParseError, ExpositionParser, LabelSetCache, type ExpositionSample } from './exposition-parser';
 
 function parse(text: string | Uint8Array[], wanted?: string[]): ExpositionSample[] {
   const samples: ExpositionSample[] = [];
@@ -94,7 +94,7 @@ describe('ExpositionParser', () => {
 
 describe('ExpositionParser label sets kept between parses', () => {
   it('gives the same samples from a kept label set, and still refuses a malformed line', () => {
-    const kept = new Map<string, Readonly<Record<string, string>>>();
+    const kept = new LabelSetCache();
     const read = (text: string) => {
       const samples: ExpositionSample[] = [];
       const parser = new ExpositionParser((s) => samples.push(s), undefined, kept);
@@ -107,6 +107,12 @@ describe('ExpositionParser label sets kept between parses', () => {
     expect(read(DCGM)).toEqual(first);
     expect(read(DCGM)[0].labels).toBe(first[0].labels);
     expect(() => read('DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-1",Hostname="n1"} x')).toThrow('invalid value');
+    // Series in another order, or changed, are still read right.
+    const reordered = DCGM.split('\n').reverse().join('\n');
+    expect(read(reordered)).toEqual(parse(reordered));
+    const changed = DCGM.replace('pod="vlm-0"', 'pod="vlm-1"');
+    expect(read(changed)[1].labels.pod).toBe('vlm-1');
+    expect(read(DCGM)).toEqual(first);
   });
 });
 

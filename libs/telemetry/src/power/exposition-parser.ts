@@ -32,6 +32,8 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 /** Enough for every series of a campus DCGM scrape (240,000) with room for churn. */
 const LABEL_SET_CACHE_LIMIT = 500_000;
 
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
@@ -76,26 +78,49 @@ function parseValue(text: string): number | undefined {
   }
 }
 
+/** Label sets read by earlier parses of one target, by text and by position in the exposition. */
+export class LabelSetCache {
+  readonly byText = new Map<string, CachedLabelSet>();
+  byPosition: CachedLabelSet[] = [];
+
+  get size(): number {
+    return this.byText.size;
+  }
+
+  clear(): void {
+    this.byText.clear();
+    this.byPosition = [];
+  }
+}
+
+interface CachedLabelSet {
+  readonly text: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export class ExpositionParser {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private rest = '';
   private lineNumber = 0;
   private readonly typed = new Set<string>();
   private lastName = '';
+  /** Lines with a label set so far: their position for the cache. */
+  private labelled = 0;
 
   /**
    * `wanted`: only samples of these metric names are reported (every line is still checked).
-   * `labelSets`: label sets already read, by their text; pass the same map to the next parse of
-   * the same target, whose series repeat, to skip reading them again (the objects are frozen).
+   * `labelSets`: label sets already read; pass the same cache to the next parse of the same
+   * target, whose series repeat, to skip reading them again (the objects are frozen).
    */
   constructor(
     private readonly onSample: (sample: ExpositionSample) => void,
     private readonly wanted?: ReadonlySet<string>,
-    private readonly labelSets: Map<string, Readonly<Record<string, string>>> = new Map(),
+    private readonly labelSets: LabelSetCache = new LabelSetCache(),
   ) {}
 
   push(chunk: Uint8Array | string): void {
-    const text = this.rest + (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
+    const decoded = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const text = this.rest === '' ? decoded : this.rest + decoded;
     let start = 0;
     for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
       this.line(text.slice(start, end));
@@ -118,48 +143,35 @@ export class ExpositionParser {
   private line(line: string): void {
     this.lineNumber++;
     if (line.charCodeAt(0) === 35 /* # */) return this.comment(line);
-    if (line.trim() === '') return;
+    if (line.length === 0 || (isBlank(line.charCodeAt(0)) && line.trim() === '')) return;
     let i = 0;
-    while (i < line.length && line[i] !== '{' && line[i] !== ' ' && line[i] !== '\t') i++;
-    // Lines of one family repeat its name: compare instead of slicing and checking it again.
-    let name = this.lastName;
-    if (i !== name.length || !line.startsWith(name)) {
-      name = line.slice(0, i);
+    for (let c = line.charCodeAt(0); i < line.length && c !== 123 /* { */ && !isBlank(c); c = line.charCodeAt(++i));
+    // Lines of one family repeat its name: compare instead of checking it again.
+    let name = line.slice(0, i);
+    if (name === this.lastName) name = this.lastName;
+    else {
       if (!METRIC_NAME.test(name)) this.fail(`invalid metric name "${name}"`);
       this.lastName = name;
     }
     let labels: Readonly<Record<string, string>> = NO_LABELS;
-    if (line[i] === '{') {
+    if (line.charCodeAt(i) === 123) {
       // Values and timestamps hold no brace, so the label set ends at the last one.
       const close = line.lastIndexOf('}');
       if (close < i) this.fail('unterminated label set');
-      const text = line.slice(i + 1, close);
-      const known = this.labelSets.get(text);
-      if (known) labels = known;
-      else {
-        const parsed: Record<string, string> = {};
-        if (this.labels(line, i + 1, parsed) !== close + 1) this.fail('unexpected text after the label set');
-        if (this.labelSets.size < LABEL_SET_CACHE_LIMIT) {
-          // Kept across parses: own copies, not slices that would hold this chunk's whole text.
-          for (const key of Object.keys(parsed)) parsed[key] = detached(parsed[key]);
-          labels = Object.freeze(parsed);
-          this.labelSets.set(detached(text), labels);
-        } else labels = Object.freeze(parsed);
-      }
+      labels = this.labelSet(line, i + 1, close);
       i = close + 1;
     }
     // ` value [timestamp]`: one or two fields, each after blanks.
-    const blank = (c: number) => c === 32 || c === 9;
-    if (!blank(line.charCodeAt(i))) this.fail(`expected a value (and an optional timestamp) after ${name}`);
-    while (blank(line.charCodeAt(i))) i++;
+    if (!isBlank(line.charCodeAt(i))) this.fail(`expected a value (and an optional timestamp) after ${name}`);
+    while (isBlank(line.charCodeAt(i))) i++;
     const valueStart = i;
-    while (i < line.length && !blank(line.charCodeAt(i))) i++;
+    while (i < line.length && !isBlank(line.charCodeAt(i))) i++;
     const valueEnd = i;
-    while (blank(line.charCodeAt(i))) i++;
+    while (isBlank(line.charCodeAt(i))) i++;
     const timestampStart = i;
-    while (i < line.length && !blank(line.charCodeAt(i))) i++;
+    while (i < line.length && !isBlank(line.charCodeAt(i))) i++;
     const timestampText = i > timestampStart ? line.slice(timestampStart, i) : '';
-    while (blank(line.charCodeAt(i))) i++;
+    while (isBlank(line.charCodeAt(i))) i++;
     if (valueEnd === valueStart || i < line.length)
       this.fail(`expected a value (and an optional timestamp) after ${name}`);
     const value = plainDecimal(line, valueStart, valueEnd) ?? parseValue(line.slice(valueStart, valueEnd));
@@ -168,6 +180,31 @@ export class ExpositionParser {
       this.fail(`invalid timestamp "${timestampText}" for ${name}`);
     if (this.wanted && !this.wanted.has(name)) return;
     this.onSample({ name, labels, value, timestampMs: timestampText === '' ? null : Number(timestampText) });
+  }
+
+  /**
+   * The label set of `line[start, close)`: first as the one at the same position of the last
+   * parse (a target lists its series in the same order every time: one string comparison
+   * instead of hashing 200 characters), then by its text, else read and kept.
+   */
+  private labelSet(line: string, start: number, close: number): Readonly<Record<string, string>> {
+    const cache = this.labelSets;
+    const at = this.labelled++;
+    const prior = cache.byPosition[at];
+    const text = line.slice(start, close);
+    if (prior && prior.text === text) return prior.labels;
+    let known = cache.byText.get(text);
+    if (!known) {
+      const parsed: Record<string, string> = {};
+      if (this.labels(line, start, parsed) !== close + 1) this.fail('unexpected text after the label set');
+      if (cache.byText.size >= LABEL_SET_CACHE_LIMIT) return Object.freeze(parsed);
+      // Kept across parses: own copies, not slices that would hold this chunk's whole text.
+      for (const key of Object.keys(parsed)) parsed[key] = detached(parsed[key]);
+      known = { text: detached(text), labels: Object.freeze(parsed) };
+      cache.byText.set(known.text, known);
+    }
+    cache.byPosition[at] = known;
+    return known.labels;
   }
 
   private comment(line: string): void {
