@@ -60,7 +60,7 @@ const benchmarks = {
       [
         ...r.phases.map(
           (p) =>
-            `${p.phase}: lag windows max ${p.lagWindows.maxMs} ms (${p.lagWindows.atOrAbove}/${p.lagWindows.samples} >= 100 ms), /healthz p99 ${p.healthz.p99Ms} ms`,
+            `${p.phase}: lag windows max ${p.lagWindows.maxMs} ms (${p.lagWindows.atOrAbove}/${p.lagWindows.samples} >= 100 ms), tick gaps max ${p.tickGaps.maxMs} ms, /healthz p99 ${p.healthz.p99Ms} ms`,
         ),
         ...r.takeovers.map(
           (t) => `takeover (${t.mode}, ${t.placedPods} pods): first bind ${t.firstBindMs} ms after the Lease`,

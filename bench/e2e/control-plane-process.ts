@@ -63,6 +63,8 @@ const logTap = {
 async function main(): Promise<void> {
   const { windowMs = 5000 } = JSON.parse(process.argv[2] ?? '{}') as { windowMs?: number };
   // What prom-client's nodejs_eventloop_lag_max_seconds reads, with its own histogram reset per window.
+  // reset() drops a stall the histogram has not recorded yet (it does so at its next tick), as
+  // prom-client's reset at each scrape does: the 10 ms ticker below sees those too.
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   // A stall and a starved process look alike in the delay; the CPU used during the gap tells them apart.
