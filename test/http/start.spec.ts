@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringifyTopology, scopeTreeSchema } from '@switchyard/contracts';
 import { ConfigurationError, startControlPlane, startupFailure } from '../../apps/control-plane/src/main';
+import { eventually } from '../support/eventually';
 import { smallTopology } from './support/http-test-app';
 
 let dataDir: string;
@@ -46,8 +47,15 @@ describe('startControlPlane on the embedded database', () => {
       expect(printed).toContain(firstToken);
 
       expect(printed).toMatch(/Kubernetes: embedded API at http/);
-      const ready = await fetch(`${handle.url}/readyz`);
-      expect(ready.status).toBe(200);
+      // Ready once the informers have listed and a leader holds the Lease (moments after start).
+      const ready = await eventually(
+        async () => {
+          const answer = await fetch(`${handle.url}/readyz`);
+          return answer.status === 200 ? answer : undefined;
+        },
+        30_000,
+        'ready',
+      );
       const readiness = (await ready.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
       expect(readiness.checks.database).toEqual({ ok: true, detail: 'pglite, migrations applied' });
       expect(readiness.checks.kubernetes).toEqual({

@@ -175,3 +175,19 @@ describe('ResourceInformer', () => {
     await eventually(() => informer.get('still-seen', ns), 5000, 'events after the watchdog restart');
   });
 });
+
+describe('stop', () => {
+  it('stops promptly when asked while its first list is still in flight (no watch is left open)', async () => {
+    const ns = await namespace();
+    const informer = fx.cluster.podInformer({ namespace: ns, watchTimeoutSeconds: 600 });
+    const synced = informer.start();
+    // Stop before the list can have answered: the loop must not go on to open a watch.
+    const stopping = informer.stop();
+    await expect(synced).rejects.toThrow(/stopped before it synced/);
+    const outcome = await Promise.race([
+      stopping.then(() => 'stopped'),
+      new Promise((r) => setTimeout(() => r('still running'), 3000)),
+    ]);
+    expect(outcome).toBe('stopped');
+  });
+});

@@ -257,6 +257,8 @@ export class ResourceInformer<T extends KubeObject> {
     const staleAfterMs = this.opts.staleAfterMs ?? 5 * 60_000;
     const baseTimeout = this.opts.watchTimeoutSeconds ?? 300;
     const timeoutSeconds = Math.round(baseTimeout * (1 + Math.random()));
+    // Stopped while the list was in flight: the abort already fired, so no listener would hear it.
+    if (this.stopped) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let controller: AbortController | undefined;

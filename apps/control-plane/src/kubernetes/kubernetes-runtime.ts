@@ -106,6 +106,8 @@ export class KubernetesRuntime {
   private readonly mdInformer: ResourceInformer<ModelDeploymentObject>;
   /** Resolves once every informer has listed; nobody campaigns for leadership before. */
   private synced: Promise<void> = Promise.resolve();
+  /** Set by halt() and close(): nothing campaigns after them. */
+  private stopped = false;
 
   private constructor(
     private readonly options: KubernetesRuntimeOptions,
@@ -243,7 +245,9 @@ export class KubernetesRuntime {
     );
     this.scheduler.start();
     this.synced.then(
-      () => this.leadership.start(),
+      () => {
+        if (!this.stopped) this.leadership.start();
+      },
       () => undefined, // stopped before it synced (shutdown)
     );
   }
@@ -336,6 +340,7 @@ export class KubernetesRuntime {
    * must expire), nothing flushed to the database, nothing more sent to the API.
    */
   async halt(): Promise<void> {
+    this.stopped = true;
     this.refresh.stop();
     this.state.close();
     this.scheduler.halt();
@@ -351,6 +356,7 @@ export class KubernetesRuntime {
 
   /** Graceful stop: release the Lease (a follower takes over at once), stop loops, close the embedded API. */
   async close(options: { releaseLease?: boolean } = {}): Promise<void> {
+    this.stopped = true;
     this.refresh.stop();
     this.state.close();
     await this.leadership.stop(options.releaseLease !== false);
