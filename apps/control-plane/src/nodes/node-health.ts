@@ -26,6 +26,8 @@ export interface NodeHealthDeps {
 export class NodeHealth {
   /** `ready/schedulable` as last applied, per node: heartbeats change nothing. */
   private readonly applied = new Map<string, string>();
+  /** How many applied conditions are NotReady, kept as they change (a recount per node made a 15,000-node list O(n²)). */
+  private notReady = 0;
   /** Nodes whose pods have been reported NotReady (until the node is Ready again). */
   private readonly reportedNotReady = new Set<string>();
 
@@ -56,8 +58,7 @@ export class NodeHealth {
       this.reportPods(name, 'NodeNotReady', notReadyMessage(name));
     }
     if (previous === condition) return;
-    this.applied.set(name, condition);
-    this.updateNotReadyGauge();
+    this.setApplied(name, condition);
     if (previous === undefined && ready && schedulable) return; // first sight of a healthy node: nothing to record
     if (!this.deps.nodeSync.knows(name)) return; // not in the inventory (yet): nothing to update
     void this.deps.inventory.nodes
@@ -81,7 +82,7 @@ export class NodeHealth {
   /** A Node object was deleted: nothing more goes there, and its pods are reported. */
   removed(node: NodeObject): void {
     const name = node.metadata.name;
-    this.applied.delete(name);
+    this.setApplied(name, undefined);
     this.reportedNotReady.delete(name);
     this.deps.state.setNodeCondition(name, { ready: false, schedulable: false });
     if (this.deps.leading())
@@ -90,7 +91,6 @@ export class NodeHealth {
         'NodeDeleted',
         `node ${name} was deleted: no new pods go there; this pod keeps its GPUs and power budget until it is deleted (Kubernetes' pod garbage collector removes pods of deleted nodes)`,
       );
-    this.updateNotReadyGauge();
   }
 
   /** Why a node cannot run pods now (NotReady, deleted), for the ModelDeployment status; undefined when it can. */
@@ -128,10 +128,15 @@ export class NodeHealth {
       );
   }
 
-  private updateNotReadyGauge(): void {
-    let count = 0;
-    for (const condition of this.applied.values()) if (condition.startsWith('false/')) count += 1;
-    this.deps.metrics?.setNotReady(count);
+  private setApplied(name: string, condition: string | undefined): void {
+    const was = this.applied.get(name);
+    if (was?.startsWith('false/')) this.notReady -= 1;
+    if (condition === undefined) this.applied.delete(name);
+    else {
+      this.applied.set(name, condition);
+      if (condition.startsWith('false/')) this.notReady += 1;
+    }
+    if (was?.startsWith('false/') !== condition?.startsWith('false/')) this.deps.metrics?.setNotReady(this.notReady);
   }
 }
 

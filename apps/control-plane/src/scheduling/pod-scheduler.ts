@@ -186,13 +186,17 @@ export class PodScheduler {
    */
   async activate(): Promise<{ adopted: number; released: number; pending: number }> {
     this.active = false;
-    this.epoch += 1;
+    const epoch = ++this.epoch;
     // A cycle of the previous term may still be committing: rebuild only after it is done.
     await this.loop.quiesce();
     await this.binding.settle();
     this.term.forgetTerm();
     this.state.activate();
-    const { allocations, released } = await this.term.adoptAllocations(this.pods.values());
+    const { allocations, released } = await this.term.adoptAllocations(
+      this.pods.values(),
+      (pod) => this.pods.get(podKey(pod))?.metadata?.uid === pod.metadata?.uid,
+    );
+    if (this.epoch !== epoch) return { adopted: 0, released, pending: 0 }; // the term ended while rebuilding
     this.active = true;
     const adopted = await this.term.adoptBoundPods(this.pods.values());
     let pending = 0;
