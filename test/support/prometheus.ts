@@ -27,12 +27,16 @@ export class PrometheusProcess {
   static async start(
     binary: string,
     jobs: readonly ScrapeJob[],
-    options: { scrapeIntervalSeconds?: number; files?: Record<string, string> } = {},
+    options: { scrapeIntervalSeconds?: number; files?: Record<string, string>; ruleFiles?: readonly string[] } = {},
   ): Promise<PrometheusProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-prometheus-'));
     for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
     const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
-    const config = { global: { scrape_interval: interval, scrape_timeout: interval }, scrape_configs: jobs };
+    const config = {
+      global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+      ...(options.ruleFiles ? { rule_files: options.ruleFiles } : {}),
+      scrape_configs: jobs,
+    };
     writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
     const port = await freePort();
     const child = spawn(
@@ -93,11 +97,8 @@ export class PrometheusProcess {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async until(
-    condition: () => Promise<boolean>,
-    what: string | (() => string),
-    timeoutMs = 60_000,
-  ): Promise<void> {
+  /** Waits for `condition` (a throw counts as not yet), failing early if Prometheus exits. */
+  async until(condition: () => Promise<boolean>, what: string | (() => string), timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child.exitCode !== null) throw new Error(`prometheus exited (${this.child.exitCode}): ${this.log()}`);

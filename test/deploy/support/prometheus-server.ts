@@ -1,13 +1,9 @@
 /**
- * A real Prometheus server (Debian's package) for a test: its own config, a temporary TSDB
- * directory and a free port on 127.0.0.1; never the system service. Stopped by its pid.
+ * A real Prometheus server (Debian's package) for the dashboard and alert tests, over the one
+ * process helper (test/support/prometheus.ts): its own config, a temporary TSDB directory and a
+ * free port on 127.0.0.1; never the system service. Stopped by its pid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { PrometheusProcess } from '../../support/prometheus';
 
 export interface PrometheusStartOptions {
   readonly binary: string;
@@ -33,52 +29,27 @@ export interface EvaluatedRule {
   readonly lastError?: string;
 }
 
+/** Prometheus scraping the control plane (job `switchyard`, as the ServiceMonitor gives), with queries over its HTTP API. */
 export class PrometheusServer {
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-    readonly url: string,
-    private readonly log: () => string,
-  ) {}
+  private constructor(private readonly process: PrometheusProcess) {}
 
   static async start(options: PrometheusStartOptions): Promise<PrometheusServer> {
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-prometheus-'));
-    const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
-    const config = {
-      global: { scrape_interval: interval, evaluation_interval: interval },
-      ...(options.rulesFile ? { rule_files: [options.rulesFile] } : {}),
-      scrape_configs: [
-        {
-          job_name: 'switchyard',
-          static_configs: [{ targets: [options.target], labels: { pod: 'switchyard-0' } }],
-        },
-      ],
+    const job = {
+      job_name: 'switchyard',
+      static_configs: [{ targets: [options.target], labels: { pod: 'switchyard-0' } }],
     };
-    writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
-    const port = await freePort();
-    const child = spawn(
-      options.binary,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+    return new PrometheusServer(
+      await PrometheusProcess.start(options.binary, [job], {
+        ...(options.scrapeIntervalSeconds !== undefined
+          ? { scrapeIntervalSeconds: options.scrapeIntervalSeconds }
+          : {}),
+        ...(options.rulesFile ? { ruleFiles: [options.rulesFile] } : {}),
+      }),
     );
-    let log = '';
-    child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-    const server = new PrometheusServer(child, dir, `http://127.0.0.1:${port}`, () => log);
-    try {
-      await server.waitUntil(
-        async () => (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.ok === true,
-        'Prometheus to be ready',
-      );
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    return server;
+  }
+
+  get url(): string {
+    return this.process.url;
   }
 
   /** An instant query over the HTTP API (`/api/v1/query`). */
@@ -91,14 +62,14 @@ export class PrometheusServer {
     return (await res.json()) as QueryAnswer;
   }
 
-  /** The instant result of `expr` once `accept` holds for it (every 250 ms, up to `timeoutMs`). */
+  /** The instant result of `expr` once `accept` holds for it (polled, up to `timeoutMs`). */
   async queryUntil(
     expr: string,
     accept: (result: NonNullable<QueryAnswer['data']>['result']) => boolean,
     timeoutMs = 60_000,
   ): Promise<NonNullable<QueryAnswer['data']>['result']> {
     let last: QueryAnswer | undefined;
-    await this.waitUntil(
+    await this.process.until(
       async () => {
         last = await this.query(expr);
         return last.status === 'success' && accept(last.data!.result);
@@ -112,7 +83,7 @@ export class PrometheusServer {
   /** Every loaded rule with its health, once each has been evaluated at least once. */
   async evaluatedRules(): Promise<EvaluatedRule[]> {
     let rules: EvaluatedRule[] = [];
-    await this.waitUntil(async () => {
+    await this.process.until(async () => {
       const answer = (await (await fetch(`${this.url}/api/v1/rules`)).json()) as {
         data: { groups: Array<{ rules: EvaluatedRule[] }> };
       };
@@ -122,44 +93,7 @@ export class PrometheusServer {
     return rules;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      process.kill(this.child.pid!, 'SIGTERM');
-      const timer = setTimeout(() => this.child.pid && process.kill(this.child.pid, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.process.stop();
   }
-
-  private async waitUntil(
-    condition: () => Promise<boolean>,
-    what: string | (() => string),
-    timeoutMs = 60_000,
-  ): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.child.exitCode !== null) throw new Error(`prometheus exited (${this.child.exitCode}): ${this.log()}`);
-      if (await condition()) return;
-      if (Date.now() > deadline)
-        throw new Error(
-          `gave up waiting for ${typeof what === 'string' ? what : what()}; prometheus log: ${this.log()}`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
