@@ -3,6 +3,7 @@ import {
   PlacementEngine,
   PlacementInputError,
   planPreemption,
+  scopeBudget,
   type ClusterInput,
   type ExistingPlacement,
   type OverBudgetScope,
@@ -341,7 +342,7 @@ export class ClusterState {
   budgetWatts(scopeId: string): number | undefined {
     const scope = this.nominal.get(scopeId);
     if (!scope || !this.engine) return undefined;
-    return this.applied.get(scopeId) ?? scope.capacityWatts * (scope.oversubscription ?? 1);
+    return scopeBudget({ ...scope, overrideWatts: this.applied.get(scopeId) ?? null });
   }
 
   /** An independent copy to plan on (what-if); the real state is never touched through it. */

@@ -14,21 +14,14 @@ export async function loadClusterInventory(
   inventory: Inventory,
   now: Date = new Date(),
 ): Promise<LoadedInventory & { tenantIds: Map<string, string> }> {
-  const [summaries, overrides, snapshot, products, tenantItems] = await Promise.all([
-    inventory.scopes.summaries(now),
+  const [budgets, overrides, snapshot, products, tenantItems] = await Promise.all([
+    inventory.scopes.budgets(),
     inventory.budgetOverrides.live(now),
     inventory.nodes.snapshot(),
     inventory.gpuProducts.list(),
     allTenants(inventory),
   ]);
-  const scopes: ScopeInput[] = summaries.map((s) => ({
-    id: s.id,
-    kind: s.kind,
-    parentId: s.parentId,
-    capacityWatts: s.capacityWatts,
-    oversubscription: s.oversubscriptionRatio,
-    overrideWatts: null,
-  }));
+  const scopes: ScopeInput[] = budgets.map((s) => ({ ...s, overrideWatts: null }));
   const nodes: NodeInput[] = snapshot.nodes.map((n) => ({
     id: n.name,
     scopeId: n.rackId,

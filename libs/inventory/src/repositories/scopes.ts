@@ -91,6 +91,15 @@ export interface ScopeChanges {
 }
 
 /** The row as stored, without aggregates: what `update` returns. */
+/** A scope as the placement engine's budget tree needs it. */
+export interface ScopeBudget {
+  readonly id: string;
+  readonly kind: ScopeKind;
+  readonly parentId: string | null;
+  readonly capacityWatts: number;
+  readonly oversubscription: number;
+}
+
 export interface ScopeRecord {
   readonly id: string;
   readonly kind: ScopeKind;
@@ -157,10 +166,19 @@ export class ScopeRepository {
     return roots;
   }
 
-  /** Capacity and oversubscription of every scope (no override applied), for the cluster state to reconcile against. */
-  async budgets(): Promise<{ id: string; capacityWatts: number; oversubscription: number }[]> {
+  /**
+   * Every scope's place in the tree and nominal budget (no override applied, no aggregates): what
+   * the cluster state loads and reconciles against. Parents before children.
+   */
+  async budgets(): Promise<ScopeBudget[]> {
     const rows = await mapped(() => this.scopeRows());
-    return rows.map((r) => ({ id: r.id, capacityWatts: r.capacity_watts, oversubscription: r.oversubscription_ratio }));
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      parentId: r.parent_id,
+      capacityWatts: r.capacity_watts,
+      oversubscription: r.oversubscription_ratio,
+    }));
   }
 
   /** Every scope with its aggregates, flat, ordered by path (parents before children). */
