@@ -254,7 +254,7 @@ export class KubernetesRuntime {
 
   /** A new leader: a current inventory, the placements rebuilt from PostgreSQL, then the controller and reconciliation. */
   private async activate(): Promise<void> {
-    await this.synced;
+    // No wait for the informers here: nobody campaigns before they have listed (begin()).
     await this.refresh.reload();
     await this.scheduler.activate();
     // The load ran before the engine existed: give it what the Node objects say now.

@@ -28,7 +28,6 @@ export class Leadership {
   private readonly elector: LeaseLeaderElector;
   private leadingNow = false;
   private activation: Promise<void> = Promise.resolve();
-  readonly startedAt = Date.now();
 
   constructor(private readonly options: LeadershipOptions) {
     this.elector = options.cluster.leaderElector({
